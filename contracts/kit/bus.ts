@@ -1,0 +1,208 @@
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib'
+import { Value } from '@sinclair/typebox/value'
+import { Events, type EventName, type EventOf } from '@shop/contracts'
+import type { Log } from './log.ts'
+import { retrying } from './retry.ts'
+
+export type Outgoing = { routingKey: EventName; eventId: string; payload: unknown; headers: Record<string, string> }
+export type Incoming<K extends EventName = EventName> = {
+  routingKey: K
+  event: EventOf<K>
+  headers: Record<string, string>
+  redelivered: boolean
+}
+export type Consumer = {
+  queue: string
+  events: EventName[]
+  prefetch?: number
+  handle: (message: Incoming) => Promise<void>
+}
+export type Bus = {
+  /** Resolves only once the broker has confirmed every message (publisher confirms). */
+  publish(messages: Outgoing[]): Promise<void>
+  /** Registers a consumer; it is (re)started on every (re)connection. */
+  consume(consumer: Consumer): Promise<void>
+  connected(): Promise<void>
+  check(): Promise<void>
+  stopConsuming(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Names derived from the exchange: every service declares the same topology the same way. */
+export const topology = (exchange: string) => ({
+  exchange,
+  deadLetters: `${exchange}.dlx`,
+  unrouted: `${exchange}.unrouted`,
+  dlq: (queue: string) => `${queue}.dlq`,
+})
+
+/**
+ * One AMQP connection per service, reconnected with backoff. Messages are persistent on
+ * durable exchanges and queues; unroutable ones land in `<exchange>.unrouted` instead of
+ * vanishing, poison ones in `<queue>.dlq`. Handlers that fail for a passing reason (database
+ * down) are retried while the message stays unacked; redelivery is safe because handlers are
+ * idempotent.
+ */
+export function createBus(url: string, exchange: string, log: Log, name = 'shop'): Bus {
+  const names = topology(exchange)
+  const consumers: Consumer[] = []
+  const inFlight = new Set<Promise<void>>()
+  let model: ChannelModel | undefined
+  let publisher: ConfirmChannel | undefined
+  let consuming: { ch: Channel; tag: string }[] = []
+  let closing = false
+  let consumersStopped = false
+  let up: Promise<void> = connect()
+
+  async function connect(): Promise<void> {
+    await retrying(
+      async () => {
+        const m = await amqp.connect(url, { clientProperties: { connection_name: name } })
+        m.on('error', (err) => log.warn('amqp connection error', { err: err.message }))
+        m.on('close', () => {
+          model = publisher = undefined
+          consuming = []
+          if (!closing) {
+            log.warn('amqp connection closed; reconnecting')
+            up = connect()
+          }
+        })
+        await declare(m)
+        publisher = await m.createConfirmChannel()
+        publisher.on('error', (err) => log.warn('amqp publish channel error', { err: err.message }))
+        model = m
+        if (!consumersStopped) for (const c of consumers) await startConsumer(m, c)
+        log.info('amqp connected', { exchange })
+      },
+      { retryAll: true, onRetry: (err) => log.warn('amqp unavailable; retrying', { err: String(err) }), stop: () => closing },
+    )
+  }
+
+  async function declare(m: ChannelModel) {
+    const ch = await m.createChannel()
+    await ch.assertExchange(names.unrouted, 'fanout', { durable: true })
+    await ch.assertQueue(names.unrouted, { durable: true })
+    await ch.bindQueue(names.unrouted, names.unrouted, '')
+    await ch.assertExchange(names.exchange, 'topic', { durable: true, alternateExchange: names.unrouted })
+    await ch.assertExchange(names.deadLetters, 'direct', { durable: true })
+    for (const c of consumers) await declareQueue(ch, c)
+    await ch.close()
+  }
+
+  async function declareQueue(ch: Channel, c: Consumer) {
+    const dlq = names.dlq(c.queue)
+    await ch.assertQueue(dlq, { durable: true })
+    await ch.bindQueue(dlq, names.deadLetters, c.queue)
+    await ch.assertQueue(c.queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': names.deadLetters, 'x-dead-letter-routing-key': c.queue },
+    })
+    for (const key of c.events) await ch.bindQueue(c.queue, names.exchange, key)
+  }
+
+  async function startConsumer(m: ChannelModel, c: Consumer) {
+    const ch = await m.createChannel()
+    ch.on('error', (err) => log.warn('amqp consumer channel error', { queue: c.queue, err: err.message }))
+    await ch.prefetch(c.prefetch ?? 32)
+    const { consumerTag } = await ch.consume(c.queue, (msg) => {
+      if (!msg) return
+      const job = deliver(ch, c, msg).finally(() => inFlight.delete(job))
+      inFlight.add(job)
+    })
+    consuming.push({ ch, tag: consumerTag })
+  }
+
+  async function deliver(ch: Channel, c: Consumer, msg: ConsumeMessage) {
+    const routingKey = msg.fields.routingKey as EventName
+    const headers = stringHeaders(msg.properties.headers)
+    const schema = Events[routingKey]
+    let event: unknown
+    try {
+      event = JSON.parse(msg.content.toString('utf8'))
+    } catch {
+      event = undefined
+    }
+    if (!schema || !Value.Check(schema, event)) {
+      const errors = schema && event !== undefined ? [...Value.Errors(schema, event)].slice(0, 5).map((e) => `${e.path} ${e.message}`) : ['not JSON or unknown routing key']
+      log.warn('poison message dead-lettered', { queue: c.queue, routingKey, errors, requestId: headers['x-request-id'] })
+      return settle(() => ch.nack(msg, false, false))
+    }
+    try {
+      await retrying(() => c.handle({ routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered }), {
+        stop: () => closing,
+        onRetry: (err) => log.warn('handler failed; retrying', { queue: c.queue, routingKey, err: String(err) }),
+      })
+      settle(() => ch.ack(msg))
+    } catch (err) {
+      log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey, err, requestId: headers['x-request-id'] })
+      settle(() => ch.nack(msg, false, false))
+    }
+  }
+
+  return {
+    async publish(messages) {
+      if (!messages.length) return
+      await up
+      const ch = publisher
+      if (!ch) throw new Error('amqp is not connected')
+      for (const m of messages) {
+        const ok = ch.publish(names.exchange, m.routingKey, Buffer.from(JSON.stringify(m.payload)), {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: m.eventId,
+          type: m.routingKey,
+          timestamp: Math.floor(Date.now() / 1000),
+          headers: m.headers,
+        })
+        if (!ok) await new Promise((resolve) => ch.once('drain', resolve))
+      }
+      await withTimeout(ch.waitForConfirms(), 10_000, 'publisher confirms timed out')
+    },
+    async consume(c) {
+      consumers.push(c)
+      await up
+      if (!model) return
+      const ch = await model.createChannel()
+      await declareQueue(ch, c)
+      await ch.close()
+      await startConsumer(model, c)
+    },
+    connected: () => up,
+    async check() {
+      if (!model || !publisher) throw new Error('amqp is not connected')
+    },
+    async stopConsuming() {
+      // cancel first so nothing new arrives, let in-flight handlers ack, then close
+      consumersStopped = true
+      const active = consuming
+      consuming = []
+      await Promise.all(active.map(({ ch, tag }) => ch.cancel(tag).catch(() => {})))
+      await Promise.allSettled([...inFlight])
+      await Promise.all(active.map(({ ch }) => ch.close().catch(() => {})))
+    },
+    async close() {
+      closing = true
+      await this.stopConsuming()
+      await model?.close().catch(() => {})
+    },
+  }
+}
+
+/** An ack on a channel that died meanwhile throws; the broker redelivers, the handler is idempotent. */
+function settle(fn: () => void) {
+  try {
+    fn()
+  } catch {}
+}
+
+function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers ?? {})) if (v != null) out[k] = String(v)
+  return out
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}

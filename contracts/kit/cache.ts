@@ -1,0 +1,76 @@
+import { createClient } from 'redis'
+import type { Log } from './log.ts'
+
+export type Cache = {
+  /**
+   * Cache-aside read of one entry in a namespace (say `product:<id>`). Loads on a miss and
+   * stores the result; `undefined` results are not stored. Redis being down is a miss, not an error.
+   */
+  read<T>(namespace: string, variant: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; hit: boolean }>
+  /** Makes every entry of the namespaces stale at once, however many variants were cached. */
+  invalidate(...namespaces: string[]): Promise<void>
+  check(): Promise<void>
+  close(): Promise<void>
+}
+
+type Entry = { g: string; v: unknown }
+
+/**
+ * Each namespace has a generation counter; an entry is valid only while it carries the current
+ * generation. Invalidating is one INCR, and a reader that loaded from the database just before a
+ * write stores its value under the old generation, so it can never be served: a read after a
+ * write never sees the old value.
+ */
+export function createCache(url: string, prefix: string, ttlSeconds: number, log: Log): Cache {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  })
+  let lastWarning = 0
+  client.on('error', (err) => {
+    // reconnects on its own; say so at most every 5 s instead of once per command
+    if (Date.now() - lastWarning > 5000) log.warn('redis unavailable; serving without cache', { err: String(err) })
+    lastWarning = Date.now()
+  })
+  const connected = client.connect().catch((err) => log.warn('redis connect failed', { err: String(err) }))
+  const genKey = (ns: string) => `${prefix}${ns}:gen`
+  const entryKey = (ns: string, variant: string) => `${prefix}${ns}:${variant}`
+  const generationTtl = ttlSeconds * 10
+
+  return {
+    async read(ns, variant, load) {
+      let gen: string | null = null
+      try {
+        const [g, raw] = await client.mGet([genKey(ns), entryKey(ns, variant)])
+        gen = g ?? '0'
+        const entry = raw ? (JSON.parse(raw) as Entry) : undefined
+        if (entry && entry.g === gen) return { value: entry.v as never, hit: true }
+      } catch {
+        gen = null // redis is down: go to the database and do not try to store
+      }
+      const value = await load()
+      if (value !== undefined && gen !== null) {
+        const entry: Entry = { g: gen, v: value }
+        client.set(entryKey(ns, variant), JSON.stringify(entry), { EX: ttlSeconds }).catch(() => {})
+      }
+      return { value, hit: false }
+    },
+    async invalidate(...namespaces) {
+      try {
+        const multi = client.multi()
+        for (const ns of namespaces) multi.incr(genKey(ns)).expire(genKey(ns), generationTtl)
+        await multi.exec()
+      } catch (err) {
+        log.warn('cache invalidation failed; entries expire within their TTL', { namespaces, err: String(err) })
+      }
+    },
+    async check() {
+      await client.ping()
+    },
+    async close() {
+      await connected
+      if (client.isOpen) await client.close()
+    },
+  }
+}

@@ -1,0 +1,25 @@
+import type { FieldError } from '@shop/contracts'
+
+export type ErrorKind = 'NotFound' | 'Conflict' | 'Invalid' | 'Unavailable' | 'UnsupportedMediaType'
+
+/**
+ * A failure the caller can act on. Use cases throw these; the HTTP layer maps the kind to a
+ * status once (see http.ts). Anything else that is thrown is our bug and becomes a bare 500.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly fields: FieldError[] = [],
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message)
+    this.name = kind
+  }
+}
+
+export const notFound = (what: string) => new DomainError('NotFound', `${what} was not found`)
+export const conflict = (message: string, fields: FieldError[] = []) => new DomainError('Conflict', message, fields)
+export const invalid = (field: string, message: string) => new DomainError('Invalid', message, [{ field, message }])
+export const unavailable = (message: string, retryAfterSeconds = 1) =>
+  new DomainError('Unavailable', message, [], retryAfterSeconds)

@@ -1,0 +1,93 @@
+import { Elysia, ValidationError } from 'elysia'
+import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@shop/contracts'
+import { DomainError, type ErrorKind } from './errors.ts'
+import type { Log } from './log.ts'
+
+const PROBLEM_BASE = 'https://shop.example/problems/'
+const statusOf: Record<ErrorKind, number> = {
+  NotFound: 404,
+  Conflict: 409,
+  Invalid: 422,
+  Unavailable: 503,
+  UnsupportedMediaType: 415,
+}
+
+/**
+ * Every request gets an id: the caller's `x-request-id` (or the seed's `x-correlation-id`) when
+ * it sends one, a fresh UUID otherwise. It is echoed on the reply, passed to downstream calls,
+ * written into event headers and log lines.
+ */
+export const requestId = () =>
+  new Elysia({ name: 'request-id' })
+    .onRequest(({ request, set }) => {
+      const id =
+        request.headers.get('x-request-id') ?? request.headers.get('x-correlation-id') ?? crypto.randomUUID()
+      set.headers['x-request-id'] = id
+      set.headers['x-correlation-id'] = id
+    })
+    .derive({ as: 'global' }, ({ set }) => ({ requestId: String(set.headers['x-request-id']) }))
+
+export function problemResponse(problem: Problem, headers: Record<string, unknown> = {}): Response {
+  const h = new Headers()
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') h.set(k, v)
+  h.set('content-type', PROBLEM_CONTENT_TYPE)
+  return new Response(JSON.stringify(problem), { status: problem.status, headers: h })
+}
+
+/** `/name` + body -> `body.name`; Elysia reports a union's every branch, so keep the first per field. */
+function fieldErrors(error: Readonly<ValidationError>): FieldError[] {
+  const seen = new Map<string, string>()
+  for (const e of error.all) {
+    const path = 'path' in e && e.path ? e.path.slice(1).replaceAll('/', '.') : ''
+    const field = path ? `${error.type}.${path}` : error.type
+    if (!seen.has(field)) seen.set(field, 'message' in e ? e.message : 'is not valid')
+  }
+  return [...seen].map(([field, message]) => ({ field, message }))
+}
+
+const withBody = new Set(['POST', 'PUT', 'PATCH'])
+
+/**
+ * Maps every failure to RFC 9457 problem+json in one place. Client mistakes get a 4xx naming
+ * the field; our own faults get a bare 500 with the request id, the details go to the log only.
+ */
+export const problems = (log: Log) =>
+  new Elysia({ name: 'problems' })
+    .onParse({ as: 'global' }, ({ request, contentType }) => {
+      if (!withBody.has(request.method)) return
+      if (contentType && !/^application\/([a-z.+-]*\+)?json\b/i.test(contentType))
+        throw new DomainError('UnsupportedMediaType', `Send the body as application/json, not ${contentType}`)
+    })
+    .onError({ as: 'global' }, ({ code, error, set, request, path }) => {
+      const requestId = typeof set.headers['x-request-id'] === 'string' ? set.headers['x-request-id'] : undefined
+      const base = { instance: path, requestId }
+      const reply = (status: number, slug: string, title: string, extra: Partial<Problem> = {}) =>
+        problemResponse({ type: PROBLEM_BASE + slug, title, status, ...base, ...extra }, set.headers)
+
+      // a DomainError thrown while parsing arrives wrapped in Elysia's ParseError
+      const domain = error instanceof DomainError ? error : (error as { cause?: unknown })?.cause
+      if (domain instanceof DomainError) {
+        if (domain.retryAfterSeconds) set.headers['retry-after'] = String(domain.retryAfterSeconds)
+        const errors = domain.fields.length ? { errors: domain.fields } : {}
+        return reply(statusOf[domain.kind], domain.kind.toLowerCase(), domain.message, errors)
+      }
+      switch (code) {
+        case 'VALIDATION': {
+          if (error.type === 'response') break
+          const errors = fieldErrors(error)
+          const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ')
+          return reply(400, 'validation', 'Request is not valid', { detail, errors })
+        }
+        case 'PARSE':
+          return reply(400, 'malformed-body', 'Body is not valid JSON', {
+            errors: [{ field: 'body', message: 'could not be parsed as JSON' }],
+          })
+        case 'NOT_FOUND':
+          return reply(404, 'not-found', `No route for ${request.method} ${path}`)
+        case 'INVALID_COOKIE_SIGNATURE':
+        case 'INVALID_FILE_TYPE':
+          return reply(400, 'bad-request', 'Request is not valid')
+      }
+      log.error('unhandled error', { requestId, method: request.method, path, error })
+      return reply(500, 'internal', 'Internal error', { detail: 'The failure was logged with this request id.' })
+    })

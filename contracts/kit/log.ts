@@ -1,0 +1,27 @@
+/** One JSON object per line on stdout/stderr: easy to grep here, easy to ship in production. */
+export type Log = {
+  info(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+  error(msg: string, fields?: Record<string, unknown>): void
+}
+
+const levels = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 } as const
+export type LogLevel = keyof typeof levels
+
+export function createLog(service: string, level: LogLevel = 'info'): Log {
+  const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
+    if (levels[lvl] < levels[level]) return
+    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, service, msg, ...fields }, errorFields)
+    if (lvl === 'error' || lvl === 'warn') console.error(line)
+    else console.log(line)
+  }
+  return {
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+  }
+}
+
+function errorFields(_key: string, value: unknown) {
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value
+}

@@ -1,0 +1,103 @@
+import type { EventName, EventOf } from '@shop/contracts'
+import { v7 as uuidv7 } from 'uuid'
+import type { Bus } from './bus.ts'
+import type { Log } from './log.ts'
+import type { Sql, Tx } from './db.ts'
+
+export type OutboxEvent = {
+  routingKey: EventName
+  payload: { eventId: string } & Record<string, unknown>
+  headers?: Record<string, string>
+}
+
+/** Writes events inside the caller's transaction: they exist if and only if the state change does. */
+export async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
+  if (!events.length) return
+  const rows = events.map((e) => ({
+    event_id: e.payload.eventId,
+    routing_key: e.routingKey,
+    payload: e.payload,
+    headers: e.headers ?? {},
+  }))
+  await tx`insert into outbox ${tx(rows as never)}`
+}
+
+export type Relay = { start(): void; stop(): Promise<void>; running(): boolean }
+
+/**
+ * Publishes unsent outbox rows in batches and marks them sent only after the broker confirmed
+ * them. Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work without
+ * publishing a row twice. Wakes on NOTIFY at commit, and polls as a fallback.
+ */
+export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pollMs = 1000 } = {}): Relay {
+  let active = false
+  let loop: Promise<void> | undefined
+  let wake: () => void = () => {}
+  let unlisten: (() => Promise<void>) | undefined
+  let lastCleanup = Date.now()
+
+  const publishBatch = () =>
+    sql.begin(async (tx) => {
+      const rows = await tx<{ id: string; eventId: string; routingKey: EventName; payload: unknown; headers: Record<string, string> }[]>`
+        select id, event_id, routing_key, payload, headers from outbox
+        where published_at is null order by id limit ${batchSize} for update skip locked`
+      if (!rows.length) return 0
+      await bus.publish(rows.map((r) => ({ ...r })))
+      await tx`update outbox set published_at = now() where id in ${tx(rows.map((r) => r.id))}`
+      return rows.length
+    })
+
+  async function run() {
+    let failures = 0
+    while (active) {
+      const idle = new Promise<void>((resolve) => {
+        wake = resolve
+        setTimeout(resolve, failures ? Math.min(5000, 100 * 2 ** failures) : pollMs)
+      })
+      try {
+        const sent = await publishBatch()
+        failures = 0
+        if (Date.now() - lastCleanup > 60_000) await cleanup()
+        if (sent === batchSize) continue
+      } catch (err) {
+        failures++
+        log.warn('outbox relay failed; will retry', { err: String(err), failures })
+      }
+      if (active) await idle
+    }
+  }
+
+  async function cleanup() {
+    lastCleanup = Date.now()
+    await sql`delete from outbox where published_at < now() - interval '1 hour'`
+  }
+
+  return {
+    start() {
+      if (active) return
+      active = true
+      sql
+        .listen('outbox', () => wake())
+        .then((l) => (unlisten = l.unlisten))
+        .catch((err) => log.warn('outbox LISTEN failed; polling only', { err: String(err) }))
+      loop = run()
+    },
+    async stop() {
+      active = false
+      wake()
+      await loop
+      await unlisten?.().catch(() => {})
+    },
+    running: () => active,
+  }
+}
+
+/** A new event of the contracts' vocabulary, with its id, time and version filled in. */
+export function newEvent<K extends EventName>(
+  routingKey: K,
+  body: Omit<EventOf<K>, 'eventId' | 'occurredAt' | 'version'>,
+  headers: Record<string, string> = {},
+): OutboxEvent {
+  const payload = { eventId: uuidv7(), occurredAt: new Date().toISOString(), version: 1 as const, ...body }
+  return { routingKey, payload, headers }
+}

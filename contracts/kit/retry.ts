@@ -1,0 +1,36 @@
+/** Errors that say "try again later": a dependency is down or a transaction lost a race. */
+export function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown } | undefined
+  const code = String(e?.code ?? e?.errno ?? '')
+  return (
+    /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|CONNECTION_\w+|CONNECT_TIMEOUT)$/.test(code) ||
+    /^(08|53|57P)/.test(code) || // connection, resources, operator intervention
+    code === '40001' || // serialization failure
+    code === '40P01' // deadlock
+  )
+}
+
+type Options = {
+  /** retry whatever the error (connecting); otherwise only transient errors retry forever */
+  retryAll?: boolean
+  /** attempts for non-transient errors before giving up */
+  attempts?: number
+  stop?: () => boolean
+  onRetry?: (err: unknown, attempt: number) => void
+}
+
+/** Retries with exponential backoff (100 ms doubling to 5 s, with jitter). */
+export async function retrying<T>(fn: () => Promise<T>, opts: Options = {}): Promise<T> {
+  const attempts = opts.attempts ?? 3
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const again = opts.retryAll || isTransient(err) || attempt < attempts
+      if (!again || opts.stop?.()) throw err
+      opts.onRetry?.(err, attempt)
+      const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2)
+      await new Promise((r) => setTimeout(r, delay))
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from './common.ts'
+export * from './problem.ts'
+export * from './product.ts'
+export * from './events.ts'
+export * from './ops.ts'

@@ -1,0 +1,11 @@
+import { Type as t, type Static } from '@sinclair/typebox'
+
+export const Health = t.Object({ status: t.Literal('ok') })
+
+export const DependencyState = t.Union([t.Literal('up'), t.Literal('down')])
+export const Readiness = t.Object({
+  status: t.Union([t.Literal('ready'), t.Literal('not_ready')]),
+  checks: t.Record(t.String(), DependencyState, { examples: [{ postgres: 'up', redis: 'up', rabbitmq: 'up' }] }),
+})
+
+export type Readiness = Static<typeof Readiness>

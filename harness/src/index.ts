@@ -1,0 +1,6 @@
+export * from './infra.ts'
+export * from './isolate.ts'
+export * from './services.ts'
+export * from './wait.ts'
+export * from './http.ts'
+export * from './events.ts'

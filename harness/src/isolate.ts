@@ -1,0 +1,88 @@
+import postgres from 'postgres'
+import amqp, { type Channel, type ChannelModel } from 'amqplib'
+import { topology } from '@shop/kit'
+import { removeIsolated, startInfra, withDatabase, type Infra } from './infra.ts'
+
+export type ServiceName = 'product' | 'order'
+
+export type Isolated = {
+  id: string
+  infra: Infra
+  exchange: string
+  queues: Record<ServiceName, string>
+  /** env for one service: its own database, Redis prefix, and this run's exchange and queues */
+  env(service: ServiceName, extra?: Record<string, string>): Record<string, string>
+  /** a connection to a service's database, for arranging and asserting */
+  db(service: ServiceName): postgres.Sql
+  /** a channel on this run's broker connection, for publishing and inspecting */
+  channel(): Promise<Channel>
+  cleanup(): Promise<void>
+}
+
+/**
+ * A private slice of the shared servers for one test file (or one bench run): fresh databases,
+ * a Redis key prefix, and exchange/queue names nobody else uses. `cleanup` removes all of it.
+ */
+export async function isolate(label = 't'): Promise<Isolated> {
+  const infra = await startInfra()
+  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 12)}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+  const databases = { product: `shop_${id}_product`, order: `shop_${id}_order` }
+  const exchange = `${id}.events`
+  const queues = { product: `${id}.product.order-events`, order: `${id}.order.stock-events` }
+  const names = topology(exchange)
+  const connections = new Map<ServiceName, postgres.Sql>()
+  let broker: ChannelModel | undefined
+  let channel: Promise<Channel> | undefined
+
+  const admin = postgres(withDatabase(infra.databaseUrl, 'postgres'), { max: 1, onnotice: () => {} })
+  try {
+    for (const name of Object.values(databases)) await admin.unsafe(`create database "${name}"`)
+  } finally {
+    await admin.end()
+  }
+
+  return {
+    id,
+    infra,
+    exchange,
+    queues,
+    env: (service, extra = {}) => ({
+      PORT: '0',
+      DATABASE_URL: withDatabase(infra.databaseUrl, databases[service]),
+      REDIS_URL: infra.redisUrl,
+      AMQP_URL: infra.amqpUrl,
+      CACHE_PREFIX: `${id}:${service}:`,
+      EVENTS_EXCHANGE: exchange,
+      PRODUCT_QUEUE: queues.product,
+      ORDER_QUEUE: queues.order,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...extra,
+    }),
+    db(service) {
+      if (!connections.has(service))
+        connections.set(
+          service,
+          postgres(withDatabase(infra.databaseUrl, databases[service]), { max: 4, onnotice: () => {}, transform: postgres.camel }),
+        )
+      return connections.get(service)!
+    },
+    channel() {
+      channel ??= amqp.connect(infra.amqpUrl).then(async (m) => {
+        broker = m
+        return m.createChannel()
+      })
+      return channel
+    },
+    async cleanup() {
+      await Promise.all([...connections.values()].map((c) => c.end({ timeout: 1 })))
+      await broker?.close().catch(() => {})
+      const allQueues = Object.values(queues).flatMap((q) => [q, names.dlq(q)])
+      await removeIsolated(infra, {
+        databases: Object.values(databases),
+        redisPrefix: `${id}:`,
+        exchanges: [names.exchange, names.deadLetters, names.unrouted],
+        queues: [...allQueues, names.unrouted],
+      })
+    },
+  }
+}

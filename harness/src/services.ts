@@ -1,0 +1,25 @@
+type Servable = {
+  app: { listen(port: number): unknown; server: { port?: number } | null; stop(): Promise<void> }
+  stop(): Promise<void>
+}
+
+export type Running<S> = { url: string; service: S; stop(): Promise<void> }
+
+/** Boots a service in this process on a free port: the tests' way, with real infra behind it. */
+export async function bootInProcess<S extends Servable>(start: () => Promise<S>): Promise<Running<S>> {
+  const service = await start()
+  service.app.listen(0)
+  const port = service.app.server?.port
+  if (!port) throw new Error('service did not start listening')
+  let stopped = false
+  return {
+    url: `http://127.0.0.1:${port}`,
+    service,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await service.app.stop()
+      await service.stop()
+    },
+  }
+}

@@ -1,0 +1,68 @@
+import { MoneyPattern, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
+import { invalid, newEvent, notFound, type Log } from '@shop/kit'
+import { v7 as uuidv7 } from 'uuid'
+import type { ProductCache } from './cache.ts'
+import type { ProductChanges, StockOutcome, Store } from './store.ts'
+
+const moneyPattern = new RegExp(MoneyPattern)
+
+/** Accepts "19.99" or 19.99 and keeps it exact; 19.999 or 1e-7 are refused, not rounded. */
+function toMoney(value: string | number, field: string): string {
+  const text = typeof value === 'number' ? String(value) : value
+  if (!moneyPattern.test(text)) throw invalid(field, 'must be a non-negative amount with at most 2 fraction digits')
+  return text
+}
+
+export function createProducts(store: Store, cache: ProductCache, log: Log) {
+  return {
+    async create(input: CreateProduct): Promise<Product> {
+      return store.insert({ id: uuidv7(), name: input.name, price: toMoney(input.price, 'body.price'), qty: input.qty })
+    },
+
+    async get(id: string): Promise<{ product: Product; hit: boolean }> {
+      const { value, hit } = await cache.get(id, () => store.find(id))
+      if (!value) throw notFound(`product ${id}`)
+      return { product: value, hit }
+    },
+
+    list: (query: PageQuery) => store.list(query.limit ?? 20, query.cursor),
+
+    async update(id: string, input: UpdateProduct): Promise<Product> {
+      const changes: ProductChanges = { ...input, price: undefined }
+      if (input.price !== undefined) changes.price = toMoney(input.price, 'body.price')
+      else delete changes.price
+      const product = await store.update(id, changes)
+      await cache.forget(id)
+      if (!product) throw notFound(`product ${id}`)
+      return product
+    },
+
+    async remove(id: string): Promise<void> {
+      const removed = await store.remove(id)
+      await cache.forget(id)
+      if (!removed) throw notFound(`product ${id}`)
+    },
+
+    /** order.created: take the stock once and answer with stock.reserved or stock.rejected. */
+    async takeStock(event: OrderCreated, headers: Record<string, string>): Promise<StockOutcome> {
+      const { orderId, productId, qty } = event
+      const outcome = await store.reserve({ orderId, productId, qty, eventId: event.eventId }, (o) =>
+        o.status === 'rejected'
+          ? newEvent('stock.rejected', { orderId, productId, qty, reason: o.reason }, headers)
+          : newEvent('stock.reserved', { orderId, productId, qty }, headers),
+      )
+      if (outcome.status === 'reserved') await cache.forget(productId)
+      log.info('order.created handled', { orderId, productId, qty, outcome: outcome.status, requestId: headers['x-request-id'] })
+      return outcome
+    },
+
+    /** order.cancelled: give a reserved order's stock back, once. */
+    async releaseStock(event: OrderCancelled, headers: Record<string, string>): Promise<void> {
+      const released = await store.release(event.orderId)
+      if (released) await cache.forget(released.productId)
+      log.info('order.cancelled handled', { orderId: event.orderId, released: Boolean(released), requestId: headers['x-request-id'] })
+    },
+  }
+}
+
+export type Products = ReturnType<typeof createProducts>

@@ -1,0 +1,111 @@
+import type { Product, StockRejectionReason } from '@shop/contracts'
+import { enqueue, type OutboxEvent, type Sql } from '@shop/kit'
+
+type Row = { id: string; name: string; price: string; qty: number; createdAt: Date; updatedAt: Date }
+
+const toProduct = (r: Row): Product => ({
+  id: r.id,
+  name: r.name,
+  price: r.price,
+  qty: r.qty,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+})
+
+export type NewProduct = { id: string; name: string; price: string; qty: number }
+export type ProductChanges = Partial<Pick<NewProduct, 'name' | 'price' | 'qty'>>
+export type StockRequest = { orderId: string; eventId: string; productId: string; qty: number }
+export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason: StockRejectionReason } | { status: 'duplicate' }
+
+const UNIQUE_VIOLATION = '23505'
+
+export function createStore(sql: Sql) {
+  return {
+    async insert(p: NewProduct): Promise<Product> {
+      const [row] = await sql<Row[]>`insert into products ${sql(p)} returning *`
+      return toProduct(row!)
+    },
+
+    async find(id: string): Promise<Product | undefined> {
+      const [row] = await sql<Row[]>`select * from products where id = ${id}`
+      return row && toProduct(row)
+    },
+
+    /** Keyset page in creation order (ids are UUIDv7); one extra row says whether more follow. */
+    async list(limit: number, after?: string): Promise<{ items: Product[]; nextCursor: string | null }> {
+      const rows = await sql<Row[]>`
+        select * from products ${after ? sql`where id > ${after}` : sql``}
+        order by id limit ${limit + 1}`
+      const items = rows.slice(0, limit).map(toProduct)
+      return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null }
+    },
+
+    async update(id: string, changes: ProductChanges): Promise<Product | undefined> {
+      const [row] = await sql<Row[]>`
+        update products set ${sql(changes)}, updated_at = now() where id = ${id} returning *`
+      return row && toProduct(row)
+    },
+
+    async remove(id: string): Promise<boolean> {
+      const rows = await sql`delete from products where id = ${id}`
+      return rows.count > 0
+    },
+
+    /**
+     * Takes stock for one order in a single statement: the conditional UPDATE never goes below
+     * zero and the reservation row (primary key = order id) makes a second delivery a no-op.
+     * Two deliveries racing each other: the loser hits the unique key and rolls back whole.
+     * The resulting event is written to the outbox in the same transaction.
+     */
+    async reserve(req: StockRequest, outcomeEvent: (o: StockOutcome) => OutboxEvent): Promise<StockOutcome> {
+      const { orderId, eventId, productId, qty } = req
+      try {
+        return await sql.begin(async (tx) => {
+          const [decided] = await tx<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
+            with existing as (select 1 from reservations where order_id = ${orderId}),
+            taken as (
+              update products set qty = qty - ${qty}, updated_at = now()
+              where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
+              returning id
+            )
+            insert into reservations (order_id, event_id, product_id, qty, status, reason)
+            select ${orderId}, ${eventId}, ${productId}, ${qty},
+              case when exists (select 1 from taken) then 'reserved' else 'rejected' end,
+              case when exists (select 1 from taken) then null
+                   when exists (select 1 from products where id = ${productId}) then 'insufficient_stock'
+                   else 'product_not_found' end
+            where not exists (select 1 from existing)
+            returning status, reason`
+          if (!decided) return { status: 'duplicate' } as const
+          const outcome: StockOutcome =
+            decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
+          await enqueue(tx, [outcomeEvent(outcome)])
+          return outcome
+        })
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { status: 'duplicate' }
+        throw err
+      }
+    },
+
+    /** Gives a reservation's stock back once; a second cancel finds it released already. */
+    async release(orderId: string): Promise<{ productId: string } | undefined> {
+      const [row] = await sql<{ productId: string }[]>`
+        with released as (
+          update reservations set status = 'released', released_at = now()
+          where order_id = ${orderId} and status = 'reserved'
+          returning product_id, qty
+        )
+        update products p set qty = p.qty + r.qty, updated_at = now()
+        from released r where p.id = r.product_id
+        returning p.id as product_id`
+      return row
+    },
+
+    check: async () => {
+      await sql`select 1`
+    },
+  }
+}
+
+export type Store = ReturnType<typeof createStore>
