@@ -53,8 +53,9 @@ const withBody = new Set(['POST', 'PUT', 'PATCH'])
  */
 export const problems = (log: Log) =>
   new Elysia({ name: 'problems' })
-    .onParse({ as: 'global' }, ({ request, contentType }) => {
+    .onParse({ as: 'global' }, ({ request }) => {
       if (!withBody.has(request.method)) return
+      const contentType = request.headers.get('content-type')
       if (contentType && !/^application\/([a-z.+-]*\+)?json\b/i.test(contentType))
         throw new DomainError('UnsupportedMediaType', `Send the body as application/json, not ${contentType}`)
     })

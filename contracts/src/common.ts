@@ -27,9 +27,12 @@ export const Timestamp = t.String({ format: 'date-time', examples: ['2026-11-25T
 
 export const IdParams = t.Object({ id: Uuid })
 
-/** Keyset pagination: `cursor` is the `nextCursor` of the previous page. */
+/**
+ * Keyset pagination: `cursor` is the `nextCursor` of the previous page. `limit` stays a string
+ * as query strings are, so a bad one is reported by name (`query.limit`), not as a coercion error.
+ */
 export const PageQuery = t.Object({
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  limit: t.Optional(t.String({ pattern: '^([1-9][0-9]?|100)$', description: '1 to 100, default 20', examples: ['20'] })),
   cursor: t.Optional(Uuid),
 })
 
@@ -40,3 +43,4 @@ export const pageOf = <T extends ReturnType<typeof t.Object>>(item: T) =>
   })
 
 export type PageQuery = Static<typeof PageQuery>
+export const pageLimit = (q: PageQuery) => (q.limit ? Number(q.limit) : 20)

@@ -11,7 +11,8 @@ export type Deps = {
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
 export const createApp = ({ products, log, checks }: Deps) =>
-  new Elysia()
+  // normalize: false -> unknown body fields are a 400 naming them, not silently dropped
+  new Elysia({ normalize: false })
     .use(requestId())
     .use(problems(log))
     .use(docs({ title: 'product service', version: '1.0.0', description: 'Products and stock of the shop.' }))

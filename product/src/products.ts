@@ -1,4 +1,4 @@
-import { MoneyPattern, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
+import { MoneyPattern, pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
 import { invalid, newEvent, notFound, type Log } from '@shop/kit'
 import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
@@ -25,7 +25,7 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
       return { product: value, hit }
     },
 
-    list: (query: PageQuery) => store.list(query.limit ?? 20, query.cursor),
+    list: (query: PageQuery) => store.list(pageLimit(query), query.cursor),
 
     async update(id: string, input: UpdateProduct): Promise<Product> {
       const changes: ProductChanges = { ...input, price: undefined }
