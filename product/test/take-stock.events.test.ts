@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { StockRejected, StockReserved } from '@shop/contracts'
+import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/harness'
+import { expectSchema } from '@shop/harness/expect'
+import { newProduct, productWorld, type ProductWorld } from './env.ts'
+
+let w: ProductWorld
+let probe: Awaited<ReturnType<typeof captureEvents>>
+beforeAll(async () => {
+  w = await productWorld()
+  probe = await captureEvents(w.iso, ['stock.reserved', 'stock.rejected'])
+})
+afterAll(() => w.stop())
+
+const stockOf = async (id: string) => (await w.db`select qty from products where id = ${id}`)[0]?.qty as number
+const created = (productId: string, qty: number, orderId: string = crypto.randomUUID()) =>
+  eventOf('order.created', { orderId, productId, qty })
+const outcomeOf = (orderId: string) =>
+  eventually(() => probe.seen.find((c) => c.event.orderId === orderId), { what: `outcome of ${orderId}` })
+
+describe('order.created -> take stock', () => {
+  it('when an order fits the stock, then stock drops and stock.reserved carries the request id', async () => {
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 10 }))
+    const event = created(p.id, 3)
+    await publish(w.iso, 'order.created', event, { 'x-request-id': 'req-take-1' })
+    const outcome = await outcomeOf(event.orderId)
+    expect(outcome.routingKey).toBe('stock.reserved')
+    expectSchema(StockReserved, outcome.event)
+    expect(outcome.event).toMatchObject({ orderId: event.orderId, productId: p.id, qty: 3 })
+    expect(outcome.headers['x-request-id']).toBe('req-take-1')
+    expect(await stockOf(p.id)).toBe(7)
+  })
+
+  it('when the same event is delivered twice, then stock is taken once and answered once', async () => {
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 10 }))
+    const event = created(p.id, 4)
+    await publish(w.iso, 'order.created', event)
+    await publish(w.iso, 'order.created', event)
+    await publish(w.iso, 'order.created', { ...event, eventId: crypto.randomUUID() }) // same order, new event id
+    await outcomeOf(event.orderId)
+    await eventually(async () => (await w.db`select count(*)::int as n from reservations where order_id = ${event.orderId}`)[0]!.n === 1)
+    const sentinel = created(p.id, 1)
+    await publish(w.iso, 'order.created', sentinel) // processed after the duplicates: when it is done, they are too
+    await outcomeOf(sentinel.orderId)
+    expect(await stockOf(p.id)).toBe(5)
+    expect(probe.matching('stock.reserved', (e) => e.orderId === event.orderId)).toHaveLength(1)
+  })
+
+  it('when the stock is too low, then stock.rejected says so and stock is unchanged', async () => {
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 2 }))
+    const event = created(p.id, 3)
+    await publish(w.iso, 'order.created', event)
+    const outcome = await outcomeOf(event.orderId)
+    expect(outcome.routingKey).toBe('stock.rejected')
+    expectSchema(StockRejected, outcome.event)
+    expect(outcome.event.reason).toBe('insufficient_stock')
+    expect(await stockOf(p.id)).toBe(2)
+  })
+
+  it('when the product does not exist, then stock.rejected says product_not_found', async () => {
+    const event = created(crypto.randomUUID(), 1)
+    await publish(w.iso, 'order.created', event)
+    const outcome = await outcomeOf(event.orderId)
+    expect(outcome.event).toMatchObject({ reason: 'product_not_found' })
+  })
+
+  it('when 200 orders race for a stock of 50, then exactly 50 are reserved and stock ends at 0', async () => {
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 50 }))
+    const events = Array.from({ length: 200 }, () => created(p.id, 1))
+    await Promise.all(events.map((e) => publish(w.iso, 'order.created', e)))
+    const ids = new Set(events.map((e) => e.orderId))
+    await eventually(() => probe.seen.filter((c) => ids.has(c.event.orderId)).length === 200, { timeout: 20_000, what: '200 outcomes' })
+    const outcomes = probe.seen.filter((c) => ids.has(c.event.orderId))
+    expect(outcomes.filter((c) => c.routingKey === 'stock.reserved')).toHaveLength(50)
+    expect(outcomes.filter((c) => c.routingKey === 'stock.rejected')).toHaveLength(150)
+    expect(await stockOf(p.id)).toBe(0)
+  })
+
+  it('when a message is poison, then it is dead-lettered and consumption goes on', async () => {
+    const dlq = deadLetterQueue(w.iso, w.iso.queues.product)
+    const before = await queueDepth(w.iso, dlq)
+    await publish(w.iso, 'order.created', '{"not": "an order"')
+    await publish(w.iso, 'order.created', { eventId: 'x', qty: -1 })
+    await eventually(async () => (await queueDepth(w.iso, dlq)) === before + 2, { what: 'two messages in the DLQ' })
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 1 }))
+    const event = created(p.id, 1)
+    await publish(w.iso, 'order.created', event)
+    expect((await outcomeOf(event.orderId)).routingKey).toBe('stock.reserved')
+  })
+})
+
+describe('order.cancelled -> put stock back', () => {
+  it('when a reserved order is cancelled twice, then its stock comes back once', async () => {
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 5 }))
+    const event = created(p.id, 2)
+    await publish(w.iso, 'order.created', event)
+    await outcomeOf(event.orderId)
+    const cancel = eventOf('order.cancelled', { orderId: event.orderId, productId: p.id, qty: 2 })
+    await publish(w.iso, 'order.cancelled', cancel)
+    await publish(w.iso, 'order.cancelled', { ...cancel, eventId: crypto.randomUUID() })
+    await eventually(async () => (await stockOf(p.id)) === 5, { what: 'stock back to 5' })
+    await eventually(async () => (await w.db`select status from reservations where order_id = ${event.orderId}`)[0]?.status === 'released')
+    // a later order still sees exactly 5
+    const after = created(p.id, 5)
+    await publish(w.iso, 'order.created', after)
+    expect((await outcomeOf(after.orderId)).routingKey).toBe('stock.reserved')
+    expect(await stockOf(p.id)).toBe(0)
+  })
+})
