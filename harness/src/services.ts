@@ -1,5 +1,5 @@
 type Servable = {
-  app: { listen(port: number): unknown; server: { port?: number } | null; stop(): Promise<void> }
+  app: { listen(port: number): unknown; server: { port?: number } | null; stop(): Promise<unknown> }
   stop(): Promise<void>
 }
 

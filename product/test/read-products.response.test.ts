@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product, ProductPage } from '@shop/contracts'
+import type { Reply } from '@shop/harness'
 import { expectJson, expectProblem } from '@shop/harness/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
@@ -31,7 +32,7 @@ describe('GET /products', () => {
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const res = await w.api.get(`/products?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+      const res: Reply = await w.api.get(`/products?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
       expectJson(res, 200, ProductPage)
       expect(res.body.items.length).toBeLessThanOrEqual(2)
       seen.push(...res.body.items.map((p: Product) => p.id))
