@@ -1,4 +1,4 @@
-import type { Static, TObject } from '@sinclair/typebox'
+import { Type as t, type Static, type TObject } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 /**
@@ -15,3 +15,39 @@ export function readEnv<S extends TObject>(schema: S, env: Record<string, string
   }
   return value as Static<S>
 }
+
+type ServiceDefaults = { port: number; database: string; cachePrefix: string }
+
+/** The variables every service reads, with its own defaults; a service adds its own next to them. */
+export const serviceEnv = (d: ServiceDefaults) =>
+  ({
+    PORT: t.Integer({ default: d.port, minimum: 0, maximum: 65535 }),
+    DATABASE_URL: t.String({ default: `postgres://postgres@127.0.0.1:5432/${d.database}` }),
+    DB_POOL_MAX: t.Integer({ default: 10, minimum: 1 }),
+    REDIS_URL: t.String({ default: 'redis://127.0.0.1:6379' }),
+    CACHE_PREFIX: t.String({ default: d.cachePrefix }),
+    CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
+    AMQP_URL: t.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+    EVENTS_EXCHANGE: t.String({ default: 'shop.events' }),
+    CONSUMER_PREFETCH: t.Integer({ default: 32, minimum: 1 }),
+    LOG_LEVEL: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error'), t.Literal('silent')], {
+      default: 'info',
+    }),
+  }) as const
+
+type ServiceVars = Static<TObject<ReturnType<typeof serviceEnv>>>
+
+/** The typed, camel-cased view of `serviceEnv` that start.ts files consume. */
+export const serviceConfig = (c: ServiceVars, queue: string) => ({
+  port: c.PORT,
+  databaseUrl: c.DATABASE_URL,
+  dbPoolMax: c.DB_POOL_MAX,
+  redisUrl: c.REDIS_URL,
+  cachePrefix: c.CACHE_PREFIX,
+  cacheTtlSeconds: c.CACHE_TTL_SECONDS,
+  amqpUrl: c.AMQP_URL,
+  exchange: c.EVENTS_EXCHANGE,
+  queue,
+  prefetch: c.CONSUMER_PREFETCH,
+  logLevel: c.LOG_LEVEL,
+})

@@ -1,9 +1,9 @@
-import type { Bus, Log } from '@shop/kit'
+import type { Bus } from '@shop/kit'
 import type { OrderCancelled, OrderCreated } from '@shop/contracts'
 import type { Products } from './products.ts'
 
 /** product listens to the order side of the saga; its answers leave through the outbox. */
-export function consumeOrderEvents(bus: Bus, products: Products, queue: string, prefetch: number, _log: Log) {
+export function consumeOrderEvents(bus: Bus, products: Products, queue: string, prefetch: number) {
   return bus.consume({
     queue,
     prefetch,

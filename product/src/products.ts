@@ -1,17 +1,8 @@
-import { MoneyPattern, pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
-import { invalid, newEvent, notFound, type Log } from '@shop/kit'
+import { pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
+import { newEvent, notFound, toMoney, type Log } from '@shop/kit'
 import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
 import type { ProductChanges, StockOutcome, Store } from './store.ts'
-
-const moneyPattern = new RegExp(MoneyPattern)
-
-/** Accepts "19.99" or 19.99 and keeps it exact; 19.999 or 1e-7 are refused, not rounded. */
-function toMoney(value: string | number, field: string): string {
-  const text = typeof value === 'number' ? String(value) : value
-  if (!moneyPattern.test(text)) throw invalid(field, 'must be a non-negative amount with at most 2 fraction digits')
-  return text
-}
 
 export function createProducts(store: Store, cache: ProductCache, log: Log) {
   return {

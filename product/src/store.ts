@@ -101,10 +101,6 @@ export function createStore(sql: Sql) {
         returning p.id as product_id`
       return row
     },
-
-    check: async () => {
-      await sql`select 1`
-    },
   }
 }
 

@@ -1,0 +1,40 @@
+import type { Log } from './log.ts'
+
+type Service = {
+  app: { fetch: (r: Request) => Response | Promise<Response>; listen(port: number): unknown; stop(): Promise<unknown> }
+  log: Log
+  stop(): Promise<void>
+}
+
+declare const Deno:
+  | { serve(opts: { port: number; onListen?: () => void }, handler: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void> } }
+  | undefined
+
+/**
+ * The only runtime-aware code: Bun serves with `app.listen`, Deno with `Deno.serve(app.fetch)`.
+ * On SIGINT/SIGTERM: stop accepting and finish in-flight requests, then the service's own stop
+ * (consumers drain, the relay finishes its batch, connections close).
+ */
+export function serve(service: Service, port: number): void {
+  let closeServer: () => Promise<unknown>
+  if (typeof Deno !== 'undefined') {
+    const server = Deno.serve({ port, onListen: () => {} }, service.app.fetch)
+    closeServer = () => server.shutdown()
+  } else {
+    service.app.listen(port)
+    closeServer = () => service.app.stop()
+  }
+  const runtime = typeof Deno !== 'undefined' ? 'deno' : 'bun'
+  service.log.info('listening', { port, runtime, docs: `http://localhost:${port}/docs` })
+
+  let stopping = false
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, async () => {
+      if (stopping) return
+      stopping = true
+      service.log.info('shutting down', { signal })
+      await closeServer()
+      await service.stop()
+      process.exit(0)
+    })
+}

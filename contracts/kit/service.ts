@@ -1,0 +1,59 @@
+import { Elysia } from 'elysia'
+import { createBus } from './bus.ts'
+import { createCache } from './cache.ts'
+import { connectDb, ensureDatabase, migrate } from './db.ts'
+import { docs, health } from './docs.ts'
+import { problems, requestId } from './http.ts'
+import { createLog, type LogLevel } from './log.ts'
+import { createRelay } from './outbox.ts'
+import type { serviceConfig } from './env.ts'
+
+type Config = ReturnType<typeof serviceConfig>
+
+/**
+ * What every service stands on: its database (created and migrated), the Redis cache, the AMQP
+ * bus and the outbox relay. `stop` takes them down in the order that loses nothing: stop
+ * consuming (in-flight messages finish and ack), let the relay finish its batch, then close.
+ */
+export async function connectService(name: string, config: Config, migrations: URL) {
+  const log = createLog(name, config.logLevel as LogLevel)
+  await ensureDatabase(config.databaseUrl)
+  const sql = connectDb(config.databaseUrl, config.dbPoolMax)
+  const applied = await migrate(sql, migrations)
+  if (applied.length) log.info('migrated', { applied })
+  const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log)
+  const bus = createBus(config.amqpUrl, config.exchange, log, name)
+  const relay = createRelay(sql, bus, log)
+  relay.start()
+  const checks = {
+    postgres: async () => sql`select 1`,
+    redis: cache.check,
+    rabbitmq: bus.check,
+  }
+  return {
+    log,
+    sql,
+    cache,
+    bus,
+    relay,
+    checks,
+    async stop() {
+      await bus.stopConsuming()
+      await relay.stop()
+      await bus.close()
+      await cache.close()
+      await sql.end({ timeout: 5 })
+    },
+  }
+}
+
+export type ServiceBase = Awaited<ReturnType<typeof connectService>>
+
+/** The HTTP shell every service shares: request ids, problem+json, docs, health and readiness. */
+export const serviceApp = (info: { title: string; description: string }, base: Pick<ServiceBase, 'log' | 'checks'>) =>
+  // normalize: false -> unknown body fields are a 400 naming them, not silently dropped
+  new Elysia({ normalize: false })
+    .use(requestId())
+    .use(problems(base.log))
+    .use(docs({ ...info, version: '1.0.0' }))
+    .use(health(base.checks))

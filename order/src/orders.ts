@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto'
+import { pageLimit, type CreateOrder, type Order, type PageQuery, type StockRejected, type StockReserved } from '@shop/contracts'
+import { cents, conflict, DomainError, newEvent, notFound, toMoney, type Log } from '@shop/kit'
+import { v7 as uuidv7 } from 'uuid'
+import type { OrdersCache } from './cache.ts'
+import type { ProductClient } from './product-client.ts'
+import { isUniqueViolation, type Store } from './store.ts'
+
+export type Placed = { order: Order; replayed: boolean }
+
+const hashOf = (input: CreateOrder) =>
+  createHash('sha256')
+    .update(JSON.stringify([input.productId, input.qty, input.price === undefined ? null : String(input.price)]))
+    .digest('hex')
+
+export function createOrders(store: Store, products: ProductClient, cache: OrdersCache, log: Log, idempotencyTtlHours: number) {
+  async function replay(key: string, hash: string): Promise<Placed | undefined> {
+    const found = await store.findByIdempotencyKey(key, idempotencyTtlHours)
+    if (!found) return undefined
+    if (found.hash !== hash)
+      throw new DomainError('Invalid', 'This Idempotency-Key was used with a different body', [
+        { field: 'headers.idempotency-key', message: 'already used for another request' },
+      ])
+    return { order: found.order, replayed: true }
+  }
+
+  return {
+    /**
+     * Checks the product synchronously, then stores the order as pending together with its
+     * order.created event. Whether the stock is really there is decided by product, atomically;
+     * the check here only refuses what is certain to fail.
+     */
+    async place(input: CreateOrder, requestId: string, idempotencyKey?: string): Promise<Placed> {
+      const hash = hashOf(input)
+      if (idempotencyKey) {
+        const earlier = await replay(idempotencyKey, hash)
+        if (earlier) return earlier
+      }
+      const clientPrice = input.price === undefined ? undefined : toMoney(input.price, 'body.price')
+      const product = await products.get(input.productId, requestId)
+      if (clientPrice !== undefined && cents(clientPrice) !== cents(product.price))
+        throw conflict(`The price is now ${product.price}, not ${clientPrice}`, [{ field: 'body.price', message: `current price is ${product.price}` }])
+      if (product.qty < input.qty)
+        throw conflict(`Only ${product.qty} in stock`, [{ field: 'body.qty', message: `only ${product.qty} in stock` }])
+
+      const id = uuidv7()
+      const event = newEvent('order.created', { orderId: id, productId: input.productId, qty: input.qty }, { 'x-request-id': requestId })
+      try {
+        const order = await store.insertPending(
+          { id, productId: input.productId, qty: input.qty, unitPrice: product.price, requestId },
+          event,
+          idempotencyKey ? { key: idempotencyKey, hash } : undefined,
+        )
+        await cache.forget(order.productId)
+        return { order, replayed: false }
+      } catch (err) {
+        // a concurrent request with the same key won the race: answer with its order
+        if (idempotencyKey && isUniqueViolation(err)) {
+          const winner = await replay(idempotencyKey, hash)
+          if (winner) return winner
+        }
+        throw err
+      }
+    },
+
+    async get(id: string): Promise<Order> {
+      const order = await store.find(id)
+      if (!order) throw notFound(`order ${id}`)
+      return order
+    },
+
+    async listByProduct(productId: string, query: PageQuery) {
+      const limit = pageLimit(query)
+      return cache.page(productId, limit, query.cursor, () => store.listByProduct(productId, limit, query.cursor))
+    },
+
+    /** Cancels a confirmed order; product puts the stock back when order.cancelled arrives. */
+    async cancel(id: string, requestId: string): Promise<Order> {
+      const cancelled = await store.cancel(id, (o) =>
+        newEvent('order.cancelled', { orderId: o.id, productId: o.productId, qty: o.qty }, { 'x-request-id': requestId }),
+      )
+      if (cancelled) {
+        await cache.forget(cancelled.productId)
+        return cancelled
+      }
+      const order = await store.find(id)
+      if (!order) throw notFound(`order ${id}`)
+      if (order.status === 'cancelled') return order // cancelling twice is answered, not repeated
+      throw conflict(
+        order.status === 'pending'
+          ? 'The order is still pending; cancel it once it is confirmed'
+          : 'A rejected order has nothing to cancel',
+        [{ field: 'status', message: `is ${order.status}` }],
+      )
+    },
+
+    /** stock.reserved / stock.rejected: the saga's answer, applied once. */
+    async settle(event: StockReserved | StockRejected, headers: Record<string, string>) {
+      const rejected = 'reason' in event
+      const order = await store.decide(event.orderId, rejected ? 'rejected' : 'confirmed', rejected ? event.reason : null)
+      if (order) await cache.forget(order.productId)
+      log.info('order settled', {
+        orderId: event.orderId,
+        status: order?.status ?? 'unchanged',
+        requestId: headers['x-request-id'],
+      })
+    },
+
+    forgetExpiredKeys: () => store.forgetExpiredKeys(idempotencyTtlHours),
+  }
+}
+
+export type Orders = ReturnType<typeof createOrders>

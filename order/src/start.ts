@@ -1,0 +1,30 @@
+import { connectService } from '@shop/kit'
+import { createApp } from './app.ts'
+import { ordersCache } from './cache.ts'
+import type { OrderConfig } from './config.ts'
+import { consumeStockEvents } from './events.ts'
+import { createOrders } from './orders.ts'
+import { createProductClient } from './product-client.ts'
+import { createStore } from './store.ts'
+
+/**
+ * Connects, migrates, starts the consumer and the outbox relay, and returns the app ready to be
+ * served by whichever runtime (main.ts on Bun or Deno, the harness in tests).
+ */
+export async function startOrder(config: OrderConfig) {
+  const base = await connectService('order', config, new URL('../migrations/', import.meta.url))
+  const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log)
+  const orders = createOrders(createStore(base.sql), products, ordersCache(base.cache), base.log, config.idempotencyTtlHours)
+  await consumeStockEvents(base.bus, orders, config.queue, config.prefetch)
+  const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
+  return {
+    ...base,
+    app: createApp(orders, base),
+    async stop() {
+      clearInterval(sweeper)
+      await base.stop()
+    },
+  }
+}
+
+export type OrderService = Awaited<ReturnType<typeof startOrder>>

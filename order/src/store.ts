@@ -1,0 +1,92 @@
+import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
+import { enqueue, type OutboxEvent, type Sql } from '@shop/kit'
+
+type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date }
+
+const toOrder = (r: Row): Order => ({
+  id: r.id,
+  productId: r.productId,
+  qty: r.qty,
+  unitPrice: r.unitPrice,
+  totalPrice: r.totalPrice,
+  status: r.status,
+  rejectionReason: r.rejectionReason ?? null,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+})
+
+export type NewOrder = { id: string; productId: string; qty: number; unitPrice: string; requestId: string }
+export type IdempotencyKey = { key: string; hash: string }
+
+const UNIQUE_VIOLATION = '23505'
+export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === UNIQUE_VIOLATION
+
+export function createStore(sql: Sql) {
+  return {
+    /**
+     * The order, its idempotency key and its order.created event in one transaction: either all
+     * three exist or none. The total is computed by PostgreSQL in exact numeric.
+     */
+    insertPending(order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> {
+      return sql.begin(async (tx) => {
+        const [row] = await tx<Row[]>`
+          insert into orders (id, product_id, qty, unit_price, total_price, status, request_id)
+          values (${order.id}, ${order.productId}, ${order.qty}, ${order.unitPrice},
+                  ${order.unitPrice}::numeric * ${order.qty}, 'pending', ${order.requestId})
+          returning *`
+        if (idempotency)
+          await tx`insert into idempotency_keys (key, request_hash, order_id)
+                   values (${idempotency.key}, ${idempotency.hash}, ${order.id})`
+        await enqueue(tx, [event])
+        return toOrder(row!)
+      })
+    },
+
+    async find(id: string): Promise<Order | undefined> {
+      const [row] = await sql<Row[]>`select * from orders where id = ${id}`
+      return row && toOrder(row)
+    },
+
+    async findByIdempotencyKey(key: string, ttlHours: number): Promise<{ hash: string; order: Order } | undefined> {
+      const [row] = await sql<(Row & { requestHash: string })[]>`
+        select o.*, k.request_hash from idempotency_keys k join orders o on o.id = k.order_id
+        where k.key = ${key} and k.created_at > now() - make_interval(hours => ${ttlHours})`
+      return row && { hash: row.requestHash, order: toOrder(row) }
+    },
+
+    forgetExpiredKeys: (ttlHours: number) =>
+      sql`delete from idempotency_keys where created_at <= now() - make_interval(hours => ${ttlHours})`,
+
+    /** Keyset page of one product's orders, oldest first (ids are UUIDv7). */
+    async listByProduct(productId: string, limit: number, after?: string) {
+      const rows = await sql<Row[]>`
+        select * from orders where product_id = ${productId} ${after ? sql`and id > ${after}` : sql``}
+        order by id limit ${limit + 1}`
+      const items = rows.slice(0, limit).map(toOrder)
+      return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null }
+    },
+
+    /** pending -> confirmed | rejected, once: a repeated or late event finds nothing to change. */
+    async decide(orderId: string, status: Extract<OrderStatus, 'confirmed' | 'rejected'>, reason: StockRejectionReason | null) {
+      const [row] = await sql<Row[]>`
+        update orders set status = ${status}, rejection_reason = ${reason}, updated_at = now()
+        where id = ${orderId} and status = 'pending' returning *`
+      return row && toOrder(row)
+    },
+
+    /** confirmed -> cancelled with its order.cancelled event, in one transaction. */
+    cancel(orderId: string, event: (o: Order) => OutboxEvent): Promise<Order | undefined> {
+      return sql.begin(async (tx) => {
+        const [row] = await tx<Row[]>`
+          update orders set status = 'cancelled', updated_at = now()
+          where id = ${orderId} and status = 'confirmed' returning *`
+        if (!row) return undefined
+        const order = toOrder(row)
+        await enqueue(tx, [event(order)])
+        return order
+      })
+    },
+  }
+}
+
+export type Store = ReturnType<typeof createStore>
