@@ -57,7 +57,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
   async function connect(): Promise<void> {
     await retrying(
       async () => {
-        const m = await amqp.connect(url, { clientProperties: { connection_name: name } })
+        const m = await amqp.connect(url, { clientProperties: { connection_name: `${name} ${exchange} pid ${process.pid}` } })
         m.on('error', (err) => log.warn('amqp connection error', { err: err.message }))
         m.on('close', () => {
           model = publisher = undefined

@@ -42,7 +42,13 @@ export function startInfra(env: Record<string, string | undefined> = process.env
 
 async function choose(env: Record<string, string | undefined>): Promise<Infra> {
   if (env.DATABASE_URL && env.REDIS_URL && env.AMQP_URL)
-    return { databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, amqpUrl: env.AMQP_URL, source: 'env' }
+    return {
+      databaseUrl: env.DATABASE_URL,
+      redisUrl: env.REDIS_URL,
+      amqpUrl: env.AMQP_URL,
+      managementUrl: env.RABBITMQ_MANAGEMENT_URL,
+      source: 'env',
+    }
   if (env.HARNESS_NO_CONTAINERS !== '1' && (await dockerAnswers())) return startContainers()
   const down = (
     await Promise.all(
@@ -54,7 +60,7 @@ async function choose(env: Record<string, string | undefined>): Promise<Infra> {
     )
   ).flat()
   if (down.length) throw new Error(`No Docker engine answers and these servers are not reachable: ${down.join(', ')}.\n${HOW_TO_START}`)
-  return { ...LOCAL, source: 'local', managementUrl: 'http://127.0.0.1:15672' }
+  return { ...LOCAL, source: 'local', managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672' }
 }
 
 async function dockerAnswers(): Promise<boolean> {
@@ -82,7 +88,7 @@ async function startContainers(): Promise<Infra> {
     databaseUrl: pg.getConnectionUri(),
     redisUrl: redis.getConnectionUrl(),
     amqpUrl: rabbit.getAmqpUrl(),
-    managementUrl: `http://${rabbit.getHost()}:${rabbit.getMappedPort(15672)}`,
+    managementUrl: `http://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(15672)}`,
     source: 'testcontainers',
   }
 }

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import type { Order } from '@shop/contracts'
+import { closeBrokerConnections, eventually } from '@shop/harness'
+import { shopWorld, type ShopWorld } from './env.ts'
+
+let w: ShopWorld
+beforeAll(async () => (w = await shopWorld()))
+afterAll(() => w.stop())
+
+describe('the outbox', () => {
+  it('when the relay is stopped, then orders are accepted and stay pending; when it starts, every one settles', async () => {
+    const p = await w.product(3)
+    const ids = await w.withRelayPaused(async () => {
+      const replies = await Promise.all(Array.from({ length: 5 }, () => w.orders.post<Order>('/orders', { productId: p.id, qty: 1 })))
+      for (const r of replies) expect(r.status).toBe(201)
+      const [{ unsent }] = (await w.orderDb`select count(*)::int as unsent from outbox where published_at is null`) as unknown as [{ unsent: number }]
+      expect(unsent).toBeGreaterThanOrEqual(5)
+      const pending = await w.orderDb`select count(*)::int as n from orders where product_id = ${p.id} and status = 'pending'`
+      expect(pending[0]!.n).toBe(5)
+      expect(await w.stockOf(p.id)).toBe(3) // nothing reached product
+      return replies.map((r) => r.body.id)
+    })
+    const settled = await Promise.all(ids.map((id) => w.settled(id)))
+    expect(settled.filter((o) => o.status === 'confirmed')).toHaveLength(3)
+    expect(settled.filter((o) => o.status === 'rejected')).toHaveLength(2)
+    expect(await w.stockOf(p.id)).toBe(0)
+    await eventually(async () => (await w.orderDb`select count(*)::int as n from outbox where published_at is null`)[0]!.n === 0)
+  })
+
+  it('when RabbitMQ drops the connection, then the relay reconnects and nothing is lost', async () => {
+    const p = await w.product(2)
+    const { bus } = w.orderService.service
+    await bus.connected()
+    await w.withRelayPaused(async () => {
+      const placed = await w.orders.post<Order>('/orders', { productId: p.id, qty: 1 })
+      expect(placed.status).toBe(201)
+      // the broker closes both services' connections, as a RabbitMQ restart would
+      expect(await closeBrokerConnections(w.iso)).toBeGreaterThanOrEqual(2)
+    })
+    const orders = await eventually(async () => {
+      const rows = await w.orderDb`select status from orders where product_id = ${p.id}`
+      return rows.length === 1 && rows[0]!.status !== 'pending' && rows
+    }, { timeout: 15_000, what: 'order settled after reconnect' })
+    expect(orders[0]!.status).toBe('confirmed')
+  })
+})
