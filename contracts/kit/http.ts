@@ -54,7 +54,8 @@ const withBody = new Set(['POST', 'PUT', 'PATCH'])
 export const problems = (log: Log) =>
   new Elysia({ name: 'problems' })
     .onParse({ as: 'global' }, ({ request }) => {
-      if (!withBody.has(request.method)) return
+      // no route here takes a body on other methods; Deno hands Elysia an empty stream to parse
+      if (!withBody.has(request.method)) return {}
       const contentType = request.headers.get('content-type')
       if (contentType && !/^application\/([a-z.+-]*\+)?json\b/i.test(contentType))
         throw new DomainError('UnsupportedMediaType', `Send the body as application/json, not ${contentType}`)
@@ -92,3 +93,13 @@ export const problems = (log: Log) =>
       log.error('unhandled error', { requestId, method: request.method, path, error })
       return reply(500, 'internal', 'Internal error', { detail: 'The failure was logged with this request id.' })
     })
+
+/**
+ * 204 with the headers set so far. Elysia's own 204 carries an empty body, which Deno's
+ * Response refuses ("null body status cannot have body"); an explicit null body works on both.
+ */
+export function noContent(set: { headers: Record<string, unknown> }): Response {
+  const headers = new Headers()
+  for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string') headers.set(k, v)
+  return new Response(null, { status: 204, headers })
+}

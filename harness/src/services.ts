@@ -1,3 +1,4 @@
+import { spawnService, type Runtime } from './processes.ts'
 type Servable = {
   app: { listen(port: number): unknown; server: { port?: number } | null; stop(): Promise<unknown> }
   stop(): Promise<void>
@@ -23,3 +24,21 @@ export async function bootInProcess<S extends Servable>(start: () => Promise<S>)
     },
   }
 }
+
+/**
+ * Boots a service for a suite on the runtime asked for: on Bun in this process (the suite can
+ * reach into `service`), on Deno as a child process serving the same code through `Deno.serve`.
+ */
+export async function bootOn<S extends Servable>(
+  runtime: Runtime,
+  name: 'product' | 'order',
+  env: Record<string, string>,
+  start: () => Promise<S>,
+): Promise<Running<S | undefined>> {
+  if (runtime === 'bun') return bootInProcess(start)
+  const child = await spawnService(name, env, { runtime })
+  return { url: child.url, service: undefined, stop: async () => void (await child.stop()) }
+}
+
+/** Contract suites run once per runtime the services support. */
+export const runtimes: Runtime[] = ['bun', 'deno']

@@ -1,18 +1,24 @@
-import { bootInProcess, captureEvents, client, eventually, isolate, type Isolated } from '@shop/harness'
+import { bootOn, captureEvents, client, eventually, isolate, type Isolated, type Runtime } from '@shop/harness'
 import type { Order } from '@shop/contracts'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig as orderConfig } from '../src/config.ts'
 import { startOrder } from '../src/start.ts'
 
-export const bootOrder = (iso: Isolated, productUrl: string, extra: Record<string, string> = {}) =>
-  bootInProcess(() => startOrder(orderConfig(iso.env('order', { PRODUCT_URL: productUrl, ...extra }))))
+export function bootOrder(iso: Isolated, productUrl: string, extra: Record<string, string> = {}, runtime: Runtime = 'bun') {
+  const env = iso.env('order', { PRODUCT_URL: productUrl, ...extra })
+  return bootOn(runtime, 'order', env, () => startOrder(orderConfig(env)))
+}
 
-/** One test file's world: both services on their own databases, key prefixes and queues. */
-export async function shopWorld() {
+/**
+ * One test file's world: both services on their own databases, key prefixes and queues. On Bun
+ * they run in this process (`orderService.service` reaches inside); on Deno as child processes.
+ */
+export async function shopWorld(runtime: Runtime = 'bun') {
   const iso = await isolate('order')
-  const product = await bootInProcess(() => startProduct(productConfig(iso.env('product'))))
-  const order = await bootOrder(iso, product.url)
+  const productEnv = iso.env('product')
+  const product = await bootOn(runtime, 'product', productEnv, () => startProduct(productConfig(productEnv)))
+  const order = await bootOrder(iso, product.url, {}, runtime)
   const world = {
     iso,
     products: client(product.url),
@@ -39,12 +45,18 @@ export async function shopWorld() {
       ),
     /** runs `fn` while order's outbox relay is stopped: orders are accepted but not yet announced */
     async withRelayPaused<T>(fn: () => Promise<T>): Promise<T> {
-      await order.service.relay.stop()
+      const relay = world.inside().relay
+      await relay.stop()
       try {
         return await fn()
       } finally {
-        order.service.relay.start()
+        relay.start()
       }
+    },
+    /** the in-process order service; suites that use it run on Bun only */
+    inside() {
+      if (!order.service) throw new Error('this suite needs the order service in-process (Bun)')
+      return order.service
     },
     capture: (keys: Parameters<typeof captureEvents>[1]) => captureEvents(iso, keys),
     async stop() {

@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { expectProblem } from '@shop/harness/expect'
+import { runtimes } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld
 let probe: Awaited<ReturnType<ShopWorld['capture']>>
 let productId: string
-beforeAll(async () => {
-  w = await shopWorld()
-  probe = await w.capture(['order.created', 'order.cancelled'])
-  productId = (await w.product(3, '10.00')).id
-})
-afterAll(() => w.stop())
 
 type Case = { name: string; method?: string; path?: () => string; body?: () => unknown; raw?: string; status: number; field?: string; headers?: Record<string, string> }
 const order = (over: Record<string, unknown> = {}) => () => ({ productId, qty: 1, ...over })
@@ -44,20 +39,30 @@ const counts = async () => ({
   outbox: (await w.orderDb`select count(*)::int as n from outbox`)[0]!.n,
 })
 
-describe('bad input to order', () => {
-  it.each(cases.map((c) => ({ c })))('when $c.name, then a 4xx problem, nothing stored, nothing published', async ({ c }) => {
-    const before = await counts()
-    const headers = { 'content-type': 'application/json', ...c.headers }
-    const raw = c.raw ?? (c.body ? JSON.stringify(c.body()) : undefined)
-    const res = await w.orders.send(c.method ?? 'POST', c.path?.() ?? '/orders', { raw, headers })
-    expectProblem(res, c.status, c.field)
-    expect(await counts()).toEqual(before)
+// the same contract, served by Bun and by Deno
+describe.each(runtimes)('on %s', (runtime) => {
+  beforeAll(async () => {
+    w = await shopWorld(runtime)
+    probe = await w.capture(['order.created', 'order.cancelled'])
+    productId = (await w.product(3, '10.00')).id
   })
+  afterAll(() => w.stop())
 
-  it('then not one order.created or order.cancelled left the service', async () => {
-    // a valid order afterwards is seen by the probe, so the probe was listening all along
-    const ok = await w.orders.post('/orders', { productId, qty: 1 })
-    await probe.next('order.created', (e) => e.orderId === ok.body.id)
-    expect(probe.seen.map((c) => c.event.orderId)).toEqual([ok.body.id])
+  describe('bad input to order', () => {
+    it.each(cases.map((c) => ({ c })))('when $c.name, then a 4xx problem, nothing stored, nothing published', async ({ c }) => {
+      const before = await counts()
+      const headers = { 'content-type': 'application/json', ...c.headers }
+      const raw = c.raw ?? (c.body ? JSON.stringify(c.body()) : undefined)
+      const res = await w.orders.send(c.method ?? 'POST', c.path?.() ?? '/orders', { raw, headers })
+      expectProblem(res, c.status, c.field)
+      expect(await counts()).toEqual(before)
+    })
+
+    it('then not one order.created or order.cancelled left the service', async () => {
+      // a valid order afterwards is seen by the probe, so the probe was listening all along
+      const ok = await w.orders.post('/orders', { productId, qty: 1 })
+      await probe.next('order.created', (e) => e.orderId === ok.body.id)
+      expect(probe.seen.map((c) => c.event.orderId)).toEqual([ok.body.id])
+    })
   })
 })

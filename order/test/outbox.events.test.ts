@@ -29,7 +29,7 @@ describe('the outbox', () => {
 
   it('when RabbitMQ drops the connection, then the relay reconnects and nothing is lost', async () => {
     const p = await w.product(2)
-    const { bus } = w.orderService.service
+    const { bus } = w.inside()
     await bus.connected()
     await w.withRelayPaused(async () => {
       const placed = await w.orders.post<Order>('/orders', { productId: p.id, qty: 1 })

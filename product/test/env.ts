@@ -1,15 +1,15 @@
-import { bootInProcess, client, isolate } from '@shop/harness'
+import { bootOn, client, isolate, type Runtime } from '@shop/harness'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 
 /** One test file's world: its own database, key prefix and queues, and product serving on them. */
-export async function productWorld(extraEnv: Record<string, string> = {}) {
+export async function productWorld(runtime: Runtime = 'bun') {
   const iso = await isolate('product')
-  const running = await bootInProcess(() => startProduct(loadConfig(iso.env('product', extraEnv))))
+  const env = iso.env('product')
+  const running = await bootOn(runtime, 'product', env, () => startProduct(loadConfig(env)))
   return {
     iso,
     api: client(running.url),
-    service: running.service,
     db: iso.db('product'),
     async stop() {
       await running.stop()

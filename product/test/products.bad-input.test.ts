@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { expectProblem } from '@shop/harness/expect'
+import { runtimes } from '@shop/harness'
 import { productWorld, type ProductWorld } from './env.ts'
 
 let w: ProductWorld
 let existing: { id: string }
-beforeAll(async () => {
-  w = await productWorld()
-  existing = (await w.api.post('/products', { name: 'untouched', price: '5.00', qty: 3 })).body
-})
-afterAll(() => w.stop())
 
 const valid = { name: 'ok', price: '1.00', qty: 1 }
 const json = 'application/json'
@@ -48,15 +44,24 @@ const cases: Case[] = [
 
 const snapshot = () => w.db`select id, name, price::text, qty, updated_at from products order by id`
 
-describe('bad input to product', () => {
-  // rows go in as one object: with more parameters than a row has, bun passes a `done` callback
-  it.each(cases.map((c) => ({ c })))('when $c.0, then answers a 4xx problem and writes nothing', async ({ c }) => {
-    const [, method, path, body, status, field, contentType] = c
-    const before = await snapshot()
-    const raw = typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body)
-    const headers: Record<string, string> = raw === undefined ? {} : { 'content-type': contentType ?? json }
-    const res = await w.api.send(method, path(), { raw, headers })
-    expectProblem(res, status, field)
-    expect(await snapshot()).toEqual(before)
+// the same contract, served by Bun and by Deno
+describe.each(runtimes)('on %s', (runtime) => {
+  beforeAll(async () => {
+    w = await productWorld(runtime)
+    existing = (await w.api.post('/products', { name: 'untouched', price: '5.00', qty: 3 })).body
+  })
+  afterAll(() => w.stop())
+
+  describe('bad input to product', () => {
+    // rows go in as one object: with more parameters than a row has, bun passes a `done` callback
+    it.each(cases.map((c) => ({ c })))('when $c.0, then answers a 4xx problem and writes nothing', async ({ c }) => {
+      const [, method, path, body, status, field, contentType] = c
+      const before = await snapshot()
+      const raw = typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body)
+      const headers: Record<string, string> = raw === undefined ? {} : { 'content-type': contentType ?? json }
+      const res = await w.api.send(method, path(), { raw, headers })
+      expectProblem(res, status, field)
+      expect(await snapshot()).toEqual(before)
+    })
   })
 })

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { eventually } from './wait.ts'
+
+export type Runtime = 'bun' | 'deno'
+export type ServiceProcess = {
+  name: string
+  url: string
+  pid: number
+  runtime: Runtime
+  /** SIGTERM (or the given signal) and wait for the exit code */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+  exited: Promise<number | null>
+  output(): string
+}
+
+export const entryOf = (service: 'product' | 'order') => fileURLToPath(new URL(`../../${service}/src/main.ts`, import.meta.url))
+
+/** The exact command a runtime serves a service with (the same as `deno task` / `bun run`). */
+export function commandFor(runtime: Runtime, entry: string): [string, string[]] {
+  if (runtime === 'deno') return ['deno', ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', entry]]
+  return [process.versions.bun ? process.execPath : 'bun', [entry]]
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Runs a service as its own process, the way production does, and resolves once its /ready
+ * answers 200. Fails with the process's output if it exits or is not ready in time.
+ */
+export async function spawnService(
+  service: 'product' | 'order',
+  env: Record<string, string>,
+  { runtime = 'bun', port, readyTimeout = 30_000, quiet = true }: { runtime?: Runtime; port?: number; readyTimeout?: number; quiet?: boolean } = {},
+): Promise<ServiceProcess> {
+  const listenOn = port ?? (await freePort())
+  const [cmd, args] = commandFor(runtime, entryOf(service))
+  const child: ChildProcess = spawn(cmd, args, {
+    env: { ...process.env, ...env, PORT: String(listenOn) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000)
+    if (!quiet) process.stderr.write(chunk)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let gone = false
+  void exited.then(() => (gone = true))
+  const url = `http://127.0.0.1:${listenOn}`
+  try {
+    await eventually(
+      async () => {
+        if (gone) throw new Error(`${service} exited before it was ready:\n${output}`)
+        const res = await fetch(`${url}/ready`).catch(() => undefined)
+        return res?.status === 200
+      },
+      { timeout: readyTimeout, interval: 100, what: `${service} on ${runtime} ready` },
+    )
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw new Error(`${String(err)}\n--- ${service} output ---\n${output}`)
+  }
+  return {
+    name: service,
+    url,
+    pid: child.pid!,
+    runtime,
+    exited,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (!gone) child.kill(signal)
+      return exited
+    },
+  }
+}
