@@ -1,0 +1,59 @@
+/**
+ * `bun run start`: the whole system on one machine with one command. Uses (or starts) the
+ * infrastructure like the tests do, runs product and order as child processes on their usual
+ * ports, prints where everything is, and on Ctrl-C stops what it started.
+ */
+import { startInfra, withDatabase } from './infra.ts'
+import { spawnService, type Runtime, type ServiceProcess } from './processes.ts'
+
+const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
+const productPort = Number(process.env.PRODUCT_PORT ?? 3000)
+const orderPort = Number(process.env.ORDER_PORT ?? 8080)
+
+const infra = await startInfra()
+const common = { REDIS_URL: infra.redisUrl, AMQP_URL: infra.amqpUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' }
+const started: ServiceProcess[] = []
+let stopping = false
+
+async function stopAll(code: number) {
+  if (stopping) return
+  stopping = true
+  for (const service of started.reverse()) await service.stop('SIGTERM')
+  process.exit(code)
+}
+process.on('SIGINT', () => void stopAll(0))
+process.on('SIGTERM', () => void stopAll(0))
+
+try {
+  const product = await spawnService(
+    'product',
+    { ...common, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_product') },
+    { runtime, port: productPort, quiet: false },
+  )
+  started.push(product)
+  const order = await spawnService(
+    'order',
+    { ...common, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_order'), PRODUCT_URL: product.url },
+    { runtime, port: orderPort, quiet: false },
+  )
+  started.push(order)
+  const lines = [
+    '',
+    `product   http://localhost:${productPort}    Swagger UI http://localhost:${productPort}/docs`,
+    `order     http://localhost:${orderPort}    Swagger UI http://localhost:${orderPort}/docs`,
+    infra.managementUrl ? `rabbitmq  ${infra.managementUrl.replace(/\/\/[^@]*@/, '//')}   (guest / guest)` : undefined,
+    `ready: infrastructure ${infra.source}, services on ${runtime}. Ctrl-C stops product and order.`,
+    '',
+  ]
+  console.log(lines.filter((l) => l !== undefined).join('\n'))
+  // a service dying on its own takes the stack down with it, loudly
+  for (const s of started)
+    void s.exited.then((code) => {
+      if (stopping) return
+      console.error(`${s.name} exited on its own with ${code}; stopping the stack`)
+      void stopAll(1)
+    })
+} catch (err) {
+  console.error(String(err))
+  await stopAll(1)
+}
