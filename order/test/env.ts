@@ -1,4 +1,4 @@
-import { bootOn, captureEvents, client, eventually, isolate, type Isolated, type Runtime } from '@shop/harness'
+import { bootOn, captureEvents, client, eventually, isolate, spawnService, type Isolated, type Runtime } from '@shop/harness'
 import type { Order } from '@shop/contracts'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
@@ -69,3 +69,28 @@ export async function shopWorld(runtime: Runtime = 'bun') {
 }
 
 export type ShopWorld = Awaited<ReturnType<typeof shopWorld>>
+
+/**
+ * Services as separate processes (as in production), several replicas of each if asked: they
+ * share the run's databases, queues and cache prefix exactly as replicas in a deployment would.
+ */
+export async function processWorld({ products = 1, orders = 1 } = {}) {
+  const iso = await isolate('procs')
+  const productProcs = await Promise.all(Array.from({ length: products }, () => spawnService('product', iso.env('product'))))
+  const orderEnv = (i: number) => iso.env('order', { PRODUCT_URL: productProcs[i % products]!.url })
+  const orderProcs = await Promise.all(Array.from({ length: orders }, (_, i) => spawnService('order', orderEnv(i))))
+  const world = {
+    iso,
+    productProcs,
+    orderProcs,
+    productDb: iso.db('product'),
+    orderDb: iso.db('order'),
+    spawnOrder: (i = 0) => spawnService('order', orderEnv(i)),
+    stockOf: async (productId: string) => (await world.productDb`select qty from products where id = ${productId}`)[0]?.qty as number,
+    async stop() {
+      await Promise.all([...orderProcs, ...productProcs].map((p) => p.stop()))
+      await iso.cleanup()
+    },
+  }
+  return world
+}
