@@ -33,14 +33,17 @@ let infra: Promise<Infra> | undefined
  * local ports. Says which on stderr.
  */
 export function startInfra(env: Record<string, string | undefined> = process.env): Promise<Infra> {
-  infra ??= choose(env).then((chosen) => {
+  infra ??= chooseInfra(env).then((chosen) => {
     if (env.HARNESS_QUIET !== '1') console.error(`[harness] infrastructure: ${chosen.source}`)
     return chosen
   })
   return infra
 }
 
-async function choose(env: Record<string, string | undefined>): Promise<Infra> {
+const STANDARD_PORTS = { postgres: 5432, redis: 6379, rabbitmq: 5672 }
+
+/** The choice itself, without caching; `ports` lets a test point "local" at closed ports. */
+export async function chooseInfra(env: Record<string, string | undefined>, ports = STANDARD_PORTS): Promise<Infra> {
   if (env.DATABASE_URL && env.REDIS_URL && env.AMQP_URL)
     return {
       databaseUrl: env.DATABASE_URL,
@@ -53,9 +56,9 @@ async function choose(env: Record<string, string | undefined>): Promise<Infra> {
   const down = (
     await Promise.all(
       [
-        ['PostgreSQL', 5432],
-        ['Redis', 6379],
-        ['RabbitMQ', 5672],
+        ['PostgreSQL', ports.postgres],
+        ['Redis', ports.redis],
+        ['RabbitMQ', ports.rabbitmq],
       ].map(async ([name, port]) => ((await reachable('127.0.0.1', port as number)) ? [] : [`${name} (127.0.0.1:${port})`])),
     )
   ).flat()

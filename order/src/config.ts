@@ -1,7 +1,7 @@
 import { Type as t } from '@sinclair/typebox'
 import { readEnv, serviceConfig, serviceEnv } from '@shop/kit'
 
-const Config = t.Object({
+export const Config = t.Object({
   ...serviceEnv({ port: 8080, database: 'shop_order', cachePrefix: 'shop:order:' }),
   ORDER_QUEUE: t.String({ default: 'order.stock-events' }),
   PRODUCT_URL: t.String({ default: 'http://127.0.0.1:3000' }),

@@ -1,7 +1,7 @@
 import { Type as t } from '@sinclair/typebox'
 import { readEnv, serviceConfig, serviceEnv } from '@shop/kit'
 
-const Config = t.Object({
+export const Config = t.Object({
   ...serviceEnv({ port: 3000, database: 'shop_product', cachePrefix: 'shop:product:' }),
   PRODUCT_QUEUE: t.String({ default: 'product.order-events' }),
 })
