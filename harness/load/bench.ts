@@ -1,0 +1,120 @@
+/**
+ * `bun run bench`: both services as production processes on this machine's infrastructure, each
+ * scenario run with autocannon, the saga drained and checked after the order runs, one table.
+ *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--no-progress]
+ */
+import { readFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { parseArgs } from 'node:util'
+import { isolate } from '../src/isolate.ts'
+import { spawnService, type ServiceProcess } from '../src/processes.ts'
+import { client } from '../src/http.ts'
+import { run, scenarios, type Outcome } from './scenarios.ts'
+import { drain, summarize, type SagaSummary } from './saga.ts'
+import { save, table, type Report } from './report.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '10' },
+    'constant-seconds': { type: 'string', default: '30' },
+    'no-progress': { type: 'boolean', default: false },
+  },
+})
+const rate = Number(args.rate)
+const seconds = Number(args.seconds)
+const constantSeconds = Number(args['constant-seconds'])
+const progress = !args['no-progress'] && process.stderr.isTTY !== false
+const say = (msg: string) => console.error(`[bench] ${msg}`)
+
+const ORDER_STOCK = 50_000_000
+const COLD_PRODUCTS = 400_000
+const production = { LOG_LEVEL: 'warn', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '20' }
+
+const iso = await isolate('bench')
+const running: ServiceProcess[] = []
+const rss = new Map<ServiceProcess, number>()
+const sampleRss = () => {
+  for (const p of running) {
+    const status = readFileSync(`/proc/${p.pid}/status`, 'utf8')
+    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
+    rss.set(p, Math.max(rss.get(p) ?? 0, Math.round(hwm / 1024)))
+  }
+}
+
+try {
+  say(`infrastructure: ${iso.infra.source}; starting product and order as processes`)
+  const product = await spawnService('product', iso.env('product', production))
+  running.push(product)
+  const order = await spawnService('order', iso.env('order', { ...production, PRODUCT_URL: product.url }))
+  running.push(order)
+  const products = client(product.url)
+  const orders = client(order.url)
+
+  say('seeding')
+  const create = async (name: string, qty: number) => (await products.post('/products', { name, price: '1.00', qty })).body.id as string
+  const seed = {
+    hotProductId: await create('hot', 1000),
+    closedLoopProductId: await create('closed loop', ORDER_STOCK),
+    constantRateProductId: await create('constant rate', ORDER_STOCK),
+    listProductId: await create('listed', 1000),
+    coldProductIds: (
+      await iso.db('product')<{ id: string }[]>`
+        insert into products (id, name, price, qty)
+        select gen_random_uuid(), 'cold ' || n, 1.00, 10 from generate_series(1, ${COLD_PRODUCTS}) n
+        returning id`
+    ).map((r) => r.id),
+  }
+  for (let i = 0; i < 20; i++) await orders.post('/orders', { productId: seed.listProductId, qty: 1 })
+
+  say('warming up')
+  const warm = await create('warm-up', 1_000_000)
+  for (const s of scenarios({ product: product.url, order: order.url }, { ...seed, closedLoopProductId: warm, constantRateProductId: warm }, { seconds: 2, rate, constantSeconds: 2 }))
+    if (!s.intendedRate) await run(s, false)
+  await drain(iso.db('order'), warm)
+
+  const outcomes: Outcome[] = []
+  const saga: Record<string, SagaSummary> = {}
+  const sampler = setInterval(sampleRss, 250)
+  for (const s of scenarios({ product: product.url, order: order.url }, seed, { seconds, rate, constantSeconds })) {
+    say(`running ${s.name}`)
+    const outcome = await run(s, progress)
+    outcomes.push(outcome)
+    const productId = s.name.startsWith('POST /orders closed') ? seed.closedLoopProductId : s.intendedRate ? seed.constantRateProductId : undefined
+    if (productId) {
+      const drained = await drain(iso.db('order'), productId)
+      saga[s.name] = await summarize(iso.db('order'), iso.db('product'), productId, ORDER_STOCK, drained)
+    }
+  }
+  clearInterval(sampler)
+  sampleRss()
+
+  const by = (prefix: string) => outcomes.find((o) => o.scenario.startsWith(prefix))!
+  const ratios = {
+    'cache-hit req/s over /health req/s': by('GET /products/:id cache hit').rps / by('GET /health').rps,
+    'constant-rate achieved over intended': by('POST /orders at').achievedRatio!,
+  }
+  const report: Report = {
+    when: new Date().toISOString(),
+    machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`}`,
+    outcomes,
+    saga,
+    ratios,
+    peakRssMb: Object.fromEntries(running.map((p) => [p.name, rss.get(p) ?? 0])),
+  }
+
+  console.log(`\n${table(outcomes)}\n`)
+  for (const [name, s] of Object.entries(saga))
+    console.log(
+      `saga after ${name}: ${s.accepted} accepted -> ${s.confirmed} confirmed, ${s.rejected} rejected, ${s.pending} pending; ` +
+        `drained ${s.drainSeconds.toFixed(2)} s after the load; event lag p50 ${s.lagP50Ms} ms, p99 ${s.lagP99Ms} ms; ` +
+        `invariant confirmed qty ${s.confirmedQty} + stock ${s.stock} = ${s.initialStock}: ${s.invariantHolds ? 'holds' : 'BROKEN'}`,
+    )
+  for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v.toFixed(3)}`)
+  for (const [k, v] of Object.entries(report.peakRssMb)) console.log(`peak RSS ${k}: ${v} MB`)
+  say(`results: ${save(report)}`)
+  process.exitCode = Object.values(saga).every((s) => s.invariantHolds && s.pending === 0) ? 0 : 1
+} finally {
+  for (const p of running.reverse()) await p.stop()
+  await iso.cleanup()
+}

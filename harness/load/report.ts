@@ -1,0 +1,50 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import type { Outcome } from './scenarios.ts'
+import type { SagaSummary } from './saga.ts'
+
+export type Report = {
+  when: string
+  machine: string
+  outcomes: Outcome[]
+  saga: Record<string, SagaSummary>
+  ratios: Record<string, number>
+  peakRssMb: Record<string, number>
+}
+
+const columns = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx'] as const
+const row = (o: Outcome) => [o.scenario, o.rps, o.p50, o.p90, o.p99, o.max, o.errors, o.non2xx].map(String)
+
+export function table(outcomes: Outcome[]): string {
+  const rows = [columns.map(String), ...outcomes.map(row)]
+  const widths = columns.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n')
+}
+
+export function markdown(r: Report): string {
+  const lines = [
+    `Run ${r.when} on ${r.machine}.`,
+    '',
+    `| ${columns.join(' | ')} |`,
+    `| ${columns.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`,
+    ...r.outcomes.map((o) => `| ${row(o).join(' | ')} |`),
+    '',
+    '| saga after | accepted | confirmed | rejected | pending | drained in | lag p50 | lag p99 | invariant |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...Object.entries(r.saga).map(
+      ([name, s]) =>
+        `| ${name} | ${s.accepted} | ${s.confirmed} | ${s.rejected} | ${s.pending} | ${s.drainSeconds.toFixed(2)} s | ${s.lagP50Ms} ms | ${s.lagP99Ms} ms | ${s.invariantHolds ? 'holds' : 'BROKEN'} |`,
+    ),
+    '',
+    ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v.toFixed(3)}`),
+    ...Object.entries(r.peakRssMb).map(([k, v]) => `- peak RSS ${k}: ${v} MB`),
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export function save(r: Report) {
+  const dir = new URL('./results/', import.meta.url)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(new URL('latest.json', dir), JSON.stringify(r, null, 2))
+  writeFileSync(new URL('latest.md', dir), markdown(r))
+  return new URL('latest.md', dir).pathname
+}

@@ -1,0 +1,104 @@
+import autocannon from 'autocannon'
+
+export type Scenario = {
+  name: string
+  /** what autocannon runs */
+  options: autocannon.Options
+  /** for a constant-rate run: the intended req/s */
+  intendedRate?: number
+}
+
+export type Outcome = {
+  scenario: string
+  rps: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  errors: number
+  timeouts: number
+  non2xx: number
+  total: number
+  seconds: number
+  intendedRate?: number
+  achievedRatio?: number
+}
+
+const json = { 'content-type': 'application/json' }
+
+export type Urls = { product: string; order: string }
+export type Seed = { hotProductId: string; coldProductIds: string[]; closedLoopProductId: string; constantRateProductId: string; listProductId: string }
+
+/** The runs, in order. Durations in seconds; `rate` is the constant-rate target (req/s). */
+export function scenarios(urls: Urls, seed: Seed, { seconds, rate, constantSeconds }: { seconds: number; rate: number; constantSeconds: number }): Scenario[] {
+  let cold = 0
+  const order = (productId: string) => JSON.stringify({ productId, qty: 1 })
+  return [
+    { name: 'GET /health (product)', options: { url: `${urls.product}/health`, connections: 50, duration: seconds } },
+    { name: 'GET /products/:id cache hit', options: { url: `${urls.product}/products/${seed.hotProductId}`, connections: 50, duration: seconds } },
+    {
+      name: 'GET /products/:id 10% miss',
+      options: {
+        url: urls.product,
+        connections: 50,
+        duration: seconds,
+        requests: [
+          {
+            method: 'GET',
+            // every tenth request reads a product never read before: a real miss
+            setupRequest: (req) => {
+              const miss = Math.random() < 0.1 && cold < seed.coldProductIds.length
+              return { ...req, path: `/products/${miss ? seed.coldProductIds[cold++] : seed.hotProductId}` }
+            },
+          },
+        ],
+      },
+    },
+    {
+      name: 'POST /orders closed loop',
+      options: { url: `${urls.order}/orders`, method: 'POST', headers: json, body: order(seed.closedLoopProductId), connections: 50, duration: seconds },
+    },
+    {
+      name: `POST /orders at ${rate}/s`,
+      intendedRate: rate,
+      options: {
+        url: `${urls.order}/orders`,
+        method: 'POST',
+        headers: json,
+        body: order(seed.constantRateProductId),
+        // enough connections that sending never waits for a reply: ~rate x 100 ms in flight
+        connections: Math.max(100, Math.ceil(rate / 10)),
+        overallRate: rate,
+        duration: constantSeconds,
+      },
+    },
+    { name: 'GET /orders/product/:id', options: { url: `${urls.order}/orders/product/${seed.listProductId}?limit=20`, connections: 50, duration: seconds } },
+  ]
+}
+
+export async function run(s: Scenario, progress: boolean): Promise<Outcome> {
+  // at run time the instance is both an event emitter (for the progress bar) and a promise
+  const instance = autocannon({ ...s.options, timeout: 10 }) as unknown as autocannon.Instance & Promise<autocannon.Result>
+  if (progress) autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false, outputStream: process.stderr })
+  const r = await instance
+  const total = r.requests.total
+  const rps = total / r.duration
+  const outcome: Outcome = {
+    scenario: s.name,
+    rps: Math.round(rps),
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    total,
+    seconds: r.duration,
+  }
+  if (s.intendedRate) {
+    outcome.intendedRate = s.intendedRate
+    outcome.achievedRatio = rps / s.intendedRate
+  }
+  return outcome
+}
