@@ -10,8 +10,25 @@ export type OutboxEvent = {
   headers?: Record<string, string>
 }
 
+const committed = new EventTarget()
+
+/**
+ * Runs `work` in a transaction whose events (`emit`) are written to the outbox in the same
+ * transaction, then wakes this process's relay once the commit is done.
+ */
+export async function transactionWithEvents<T>(sql: Sql, work: (tx: Tx, emit: (...events: OutboxEvent[]) => void) => Promise<T>): Promise<T> {
+  const events: OutboxEvent[] = []
+  const result = await sql.begin(async (tx) => {
+    const value = await work(tx, (...e) => events.push(...e))
+    await enqueue(tx, events)
+    return value
+  })
+  if (events.length) committed.dispatchEvent(new Event('commit'))
+  return result as T
+}
+
 /** Writes events inside the caller's transaction: they exist if and only if the state change does. */
-export async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
+async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
   if (!events.length) return
   const rows = events.map((e) => ({
     event_id: e.payload.eventId,
@@ -27,13 +44,14 @@ export type Relay = { start(): void; stop(): Promise<void>; running(): boolean }
 /**
  * Publishes unsent outbox rows in batches and marks them sent only after the broker confirmed
  * them. Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work without
- * publishing a row twice. Wakes on NOTIFY at commit, and polls as a fallback.
+ * publishing a row twice. Wakes when this process commits events, and polls as a fallback
+ * (rows of another replica that stopped, rows left by a failed publish).
  */
-export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pollMs = 1000 } = {}): Relay {
+export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pollMs = 500 } = {}): Relay {
   let active = false
   let loop: Promise<void> | undefined
   let wake: () => void = () => {}
-  let unlisten: (() => Promise<void>) | undefined
+  const onCommit = () => wake()
   let lastCleanup = Date.now()
 
   const publishBatch = () =>
@@ -50,10 +68,11 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
   async function run() {
     let failures = 0
     while (active) {
+      let timer: ReturnType<typeof setTimeout> | undefined
       const idle = new Promise<void>((resolve) => {
         wake = resolve
-        setTimeout(resolve, failures ? Math.min(5000, 100 * 2 ** failures) : pollMs)
-      })
+        timer = setTimeout(resolve, failures ? Math.min(5000, 100 * 2 ** failures) : pollMs)
+      }).finally(() => clearTimeout(timer))
       try {
         const sent = await publishBatch()
         failures = 0
@@ -76,17 +95,14 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
     start() {
       if (active) return
       active = true
-      sql
-        .listen('outbox', () => wake())
-        .then((l) => (unlisten = l.unlisten))
-        .catch((err) => log.warn('outbox LISTEN failed; polling only', { err: String(err) }))
+      committed.addEventListener('commit', onCommit)
       loop = run()
     },
     async stop() {
       active = false
+      committed.removeEventListener('commit', onCommit)
       wake()
       await loop
-      await unlisten?.().catch(() => {})
     },
     running: () => active,
   }

@@ -1,5 +1,5 @@
 import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
-import { enqueue, type OutboxEvent, type Sql } from '@shop/kit'
+import { transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date }
 
@@ -28,7 +28,7 @@ export function createStore(sql: Sql) {
      * three exist or none. The total is computed by PostgreSQL in exact numeric.
      */
     insertPending(order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> {
-      return sql.begin(async (tx) => {
+      return transactionWithEvents(sql, async (tx, emit) => {
         const [row] = await tx<Row[]>`
           insert into orders (id, product_id, qty, unit_price, total_price, status, request_id)
           values (${order.id}, ${order.productId}, ${order.qty}, ${order.unitPrice},
@@ -37,7 +37,7 @@ export function createStore(sql: Sql) {
         if (idempotency)
           await tx`insert into idempotency_keys (key, request_hash, order_id)
                    values (${idempotency.key}, ${idempotency.hash}, ${order.id})`
-        await enqueue(tx, [event])
+        emit(event)
         return toOrder(row!)
       })
     },
@@ -76,13 +76,13 @@ export function createStore(sql: Sql) {
 
     /** confirmed -> cancelled with its order.cancelled event, in one transaction. */
     cancel(orderId: string, event: (o: Order) => OutboxEvent): Promise<Order | undefined> {
-      return sql.begin(async (tx) => {
+      return transactionWithEvents(sql, async (tx, emit) => {
         const [row] = await tx<Row[]>`
           update orders set status = 'cancelled', updated_at = now()
           where id = ${orderId} and status = 'confirmed' returning *`
         if (!row) return undefined
         const order = toOrder(row)
-        await enqueue(tx, [event(order)])
+        emit(event(order))
         return order
       })
     },

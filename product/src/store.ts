@@ -1,5 +1,5 @@
 import type { Product, StockRejectionReason } from '@shop/contracts'
-import { enqueue, type OutboxEvent, type Sql } from '@shop/kit'
+import { transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
 
 type Row = { id: string; name: string; price: string; qty: number; createdAt: Date; updatedAt: Date }
 
@@ -60,7 +60,7 @@ export function createStore(sql: Sql) {
     async reserve(req: StockRequest, outcomeEvent: (o: StockOutcome) => OutboxEvent): Promise<StockOutcome> {
       const { orderId, eventId, productId, qty } = req
       try {
-        return await sql.begin(async (tx) => {
+        return await transactionWithEvents(sql, async (tx, emit) => {
           const [decided] = await tx<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
             with existing as (select 1 from reservations where order_id = ${orderId}),
             taken as (
@@ -79,7 +79,7 @@ export function createStore(sql: Sql) {
           if (!decided) return { status: 'duplicate' } as const
           const outcome: StockOutcome =
             decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
-          await enqueue(tx, [outcomeEvent(outcome)])
+          emit(outcomeEvent(outcome))
           return outcome
         })
       } catch (err) {
