@@ -23,7 +23,8 @@ export const serviceEnv = (d: ServiceDefaults) =>
   ({
     PORT: t.Integer({ default: d.port, minimum: 0, maximum: 65535 }),
     DATABASE_URL: t.String({ default: `postgres://postgres@127.0.0.1:5432/${d.database}` }),
-    DB_POOL_MAX: t.Integer({ default: 10, minimum: 1 }),
+    DB_POOL_MAX: t.Integer({ default: 10, minimum: 1, description: 'connections for HTTP requests and the relay' }),
+    DB_EVENTS_POOL_MAX: t.Integer({ default: 4, minimum: 1, description: 'connections for message handlers' }),
     REDIS_URL: t.String({ default: 'redis://127.0.0.1:6379' }),
     CACHE_PREFIX: t.String({ default: d.cachePrefix }),
     CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
@@ -42,6 +43,7 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   port: c.PORT,
   databaseUrl: c.DATABASE_URL,
   dbPoolMax: c.DB_POOL_MAX,
+  dbEventsPoolMax: c.DB_EVENTS_POOL_MAX,
   redisUrl: c.REDIS_URL,
   cachePrefix: c.CACHE_PREFIX,
   cacheTtlSeconds: c.CACHE_TTL_SECONDS,

@@ -23,20 +23,25 @@ export async function transactionWithEvents<T>(sql: Sql, work: (tx: Tx, emit: (.
     await enqueue(tx, events)
     return value
   })
-  if (events.length) committed.dispatchEvent(new Event('commit'))
+  if (events.length) eventsCommitted()
   return result as T
 }
+
+/** For writers that put their outbox row in the same single statement: wake the relay after it. */
+export const eventsCommitted = () => committed.dispatchEvent(new Event('commit'))
+
+/** The outbox row of an event, for `insert into outbox ${sql(row)}` or a CTE. */
+export const outboxRow = (e: OutboxEvent) => ({
+  event_id: e.payload.eventId,
+  routing_key: e.routingKey,
+  payload: e.payload,
+  headers: e.headers ?? {},
+})
 
 /** Writes events inside the caller's transaction: they exist if and only if the state change does. */
 async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
   if (!events.length) return
-  const rows = events.map((e) => ({
-    event_id: e.payload.eventId,
-    routing_key: e.routingKey,
-    payload: e.payload,
-    headers: e.headers ?? {},
-  }))
-  await tx`insert into outbox ${tx(rows as never)}`
+  await tx`insert into outbox ${tx(events.map(outboxRow) as never)}`
 }
 
 export type Relay = { start(): void; stop(): Promise<void>; running(): boolean }

@@ -19,6 +19,9 @@ export async function connectService(name: string, config: Config, migrations: U
   const log = createLog(name, config.logLevel as LogLevel)
   await ensureDatabase(config.databaseUrl)
   const sql = connectDb(config.databaseUrl, config.dbPoolMax)
+  // message handlers get their own pool: a burst of events queued on one hot row must never
+  // leave HTTP requests waiting for a connection
+  const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax)
   const applied = await migrate(sql, migrations)
   if (applied.length) log.info('migrated', { applied })
   const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log)
@@ -33,6 +36,7 @@ export async function connectService(name: string, config: Config, migrations: U
   return {
     log,
     sql,
+    eventsSql,
     cache,
     bus,
     relay,
@@ -42,7 +46,7 @@ export async function connectService(name: string, config: Config, migrations: U
       await relay.stop()
       await bus.close()
       await cache.close()
-      await sql.end({ timeout: 5 })
+      await Promise.all([sql.end({ timeout: 5 }), eventsSql.end({ timeout: 5 })])
     },
   }
 }

@@ -14,8 +14,10 @@ import { createStore } from './store.ts'
 export async function startOrder(config: OrderConfig) {
   const base = await connectService('order', config, new URL('../migrations/', import.meta.url))
   const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log)
-  const orders = createOrders(createStore(base.sql), products, ordersCache(base.cache), base.log, config.idempotencyTtlHours)
-  await consumeStockEvents(base.bus, orders, config.queue, config.prefetch)
+  const cache = ordersCache(base.cache)
+  const orders = createOrders(createStore(base.sql), products, cache, base.log, config.idempotencyTtlHours)
+  const ordersForEvents = createOrders(createStore(base.eventsSql), products, cache, base.log, config.idempotencyTtlHours)
+  await consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch)
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   return {
     ...base,

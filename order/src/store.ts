@@ -1,5 +1,5 @@
 import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
-import { transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
+import { eventsCommitted, outboxRow, transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date }
 
@@ -24,22 +24,33 @@ export const isUniqueViolation = (err: unknown) => (err as { code?: string }).co
 export function createStore(sql: Sql) {
   return {
     /**
-     * The order, its idempotency key and its order.created event in one transaction: either all
-     * three exist or none. The total is computed by PostgreSQL in exact numeric.
+     * The order, its idempotency key and its order.created event in one statement (so one
+     * round trip and one commit): either all three exist or none. The total is computed by
+     * PostgreSQL in exact numeric. A reused key fails the whole statement on its unique index.
      */
-    insertPending(order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> {
-      return transactionWithEvents(sql, async (tx, emit) => {
-        const [row] = await tx<Row[]>`
+    async insertPending(order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> {
+      const announced = outboxRow(event)
+      const [row] = await sql<Row[]>`
+        with placed as (
           insert into orders (id, product_id, qty, unit_price, total_price, status, request_id)
           values (${order.id}, ${order.productId}, ${order.qty}, ${order.unitPrice},
                   ${order.unitPrice}::numeric * ${order.qty}, 'pending', ${order.requestId})
-          returning *`
-        if (idempotency)
-          await tx`insert into idempotency_keys (key, request_hash, order_id)
-                   values (${idempotency.key}, ${idempotency.hash}, ${order.id})`
-        emit(event)
-        return toOrder(row!)
-      })
+          returning *
+        ),
+        keyed as (
+          insert into idempotency_keys (key, request_hash, order_id)
+          select ${idempotency?.key ?? null}::text, ${idempotency?.hash ?? null}::text, id from placed
+          where ${idempotency?.key ?? null}::text is not null
+        ),
+        announced as (
+          insert into outbox (event_id, routing_key, payload, headers)
+          select ${announced.event_id}::uuid, ${announced.routing_key}, ${sql.json(announced.payload as never)}::jsonb,
+                 ${sql.json(announced.headers)}::jsonb
+          from placed
+        )
+        select * from placed`
+      eventsCommitted()
+      return toOrder(row!)
     },
 
     async find(id: string): Promise<Order | undefined> {

@@ -37,10 +37,13 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
     /** order.created: take the stock once and answer with stock.reserved or stock.rejected. */
     async takeStock(event: OrderCreated, headers: Record<string, string>): Promise<StockOutcome> {
       const { orderId, productId, qty } = event
-      const outcome = await store.reserve({ orderId, productId, qty, eventId: event.eventId }, (o) =>
-        o.status === 'rejected'
-          ? newEvent('stock.rejected', { orderId, productId, qty, reason: o.reason }, headers)
-          : newEvent('stock.reserved', { orderId, productId, qty }, headers),
+      // both possible answers are built from the contracts here; the statement picks one
+      const outcome = await store.reserve(
+        { orderId, productId, qty, eventId: event.eventId },
+        {
+          reserved: newEvent('stock.reserved', { orderId, productId, qty }, headers),
+          rejected: newEvent('stock.rejected', { orderId, productId, qty, reason: 'insufficient_stock' }, headers),
+        },
       )
       if (outcome.status === 'reserved') await cache.forget(productId)
       log.info('order.created handled', { orderId, productId, qty, outcome: outcome.status, requestId: headers['x-request-id'] })

@@ -12,8 +12,10 @@ import { createStore } from './store.ts'
  */
 export async function startProduct(config: ProductConfig) {
   const base = await connectService('product', config, new URL('../migrations/', import.meta.url))
-  const products = createProducts(createStore(base.sql), productCache(base.cache), base.log)
-  await consumeOrderEvents(base.bus, products, config.queue, config.prefetch)
+  const cache = productCache(base.cache)
+  const products = createProducts(createStore(base.sql), cache, base.log)
+  const productsForEvents = createProducts(createStore(base.eventsSql), cache, base.log)
+  await consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch)
   return { ...base, app: createApp(products, base) }
 }
 

@@ -1,5 +1,5 @@
 import type { Product, StockRejectionReason } from '@shop/contracts'
-import { transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
+import { eventsCommitted, outboxRow, type OutboxEvent, type Sql } from '@shop/kit'
 
 type Row = { id: string; name: string; price: string; qty: number; createdAt: Date; updatedAt: Date }
 
@@ -52,22 +52,25 @@ export function createStore(sql: Sql) {
     },
 
     /**
-     * Takes stock for one order in a single statement: the conditional UPDATE never goes below
-     * zero and the reservation row (primary key = order id) makes a second delivery a no-op.
-     * Two deliveries racing each other: the loser hits the unique key and rolls back whole.
-     * The resulting event is written to the outbox in the same transaction.
+     * Takes stock for one order in one statement, committed on its own so the product row is
+     * locked for as short a time as possible: the conditional UPDATE never goes below zero, the
+     * reservation row (primary key = order id) makes a second delivery a no-op, and the answer
+     * (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the same
+     * statement. Two deliveries racing each other: the loser hits the unique key, undone whole.
      */
-    async reserve(req: StockRequest, outcomeEvent: (o: StockOutcome) => OutboxEvent): Promise<StockOutcome> {
+    async reserve(req: StockRequest, answers: { reserved: OutboxEvent; rejected: OutboxEvent }): Promise<StockOutcome> {
       const { orderId, eventId, productId, qty } = req
+      const reserved = outboxRow(answers.reserved)
+      const rejected = outboxRow(answers.rejected)
       try {
-        return await transactionWithEvents(sql, async (tx, emit) => {
-          const [decided] = await tx<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
-            with existing as (select 1 from reservations where order_id = ${orderId}),
-            taken as (
-              update products set qty = qty - ${qty}, updated_at = now()
-              where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
-              returning id
-            )
+        const [decided] = await sql<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
+          with existing as (select 1 from reservations where order_id = ${orderId}),
+          taken as (
+            update products set qty = qty - ${qty}, updated_at = now()
+            where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
+            returning id
+          ),
+          decided as (
             insert into reservations (order_id, event_id, product_id, qty, status, reason)
             select ${orderId}, ${eventId}, ${productId}, ${qty},
               case when exists (select 1 from taken) then 'reserved' else 'rejected' end,
@@ -75,13 +78,22 @@ export function createStore(sql: Sql) {
                    when exists (select 1 from products where id = ${productId}) then 'insufficient_stock'
                    else 'product_not_found' end
             where not exists (select 1 from existing)
-            returning status, reason`
-          if (!decided) return { status: 'duplicate' } as const
-          const outcome: StockOutcome =
-            decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
-          emit(outcomeEvent(outcome))
-          return outcome
-        })
+            returning status, reason
+          ),
+          answered as (
+            insert into outbox (event_id, routing_key, payload, headers)
+            select
+              case when d.status = 'reserved' then ${reserved.event_id}::uuid else ${rejected.event_id}::uuid end,
+              case when d.status = 'reserved' then ${reserved.routing_key} else ${rejected.routing_key} end,
+              case when d.status = 'reserved' then ${sql.json(reserved.payload as never)}::jsonb
+                   else ${sql.json(rejected.payload as never)}::jsonb || jsonb_build_object('reason', d.reason) end,
+              ${sql.json(reserved.headers)}::jsonb
+            from decided d
+          )
+          select status, reason from decided`
+        if (!decided) return { status: 'duplicate' }
+        eventsCommitted()
+        return decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { status: 'duplicate' }
         throw err
