@@ -19,7 +19,8 @@ type Entry = { g: string; v: unknown }
  * Each namespace has a generation counter; an entry is valid only while it carries the current
  * generation. Invalidating is one INCR, and a reader that loaded from the database just before a
  * write stores its value under the old generation, so it can never be served: a read after a
- * write never sees the old value.
+ * write never sees the old value. Counters do not expire (one small key per product), so a
+ * generation is never reused; entries do, after `ttlSeconds`.
  */
 export function createCache(url: string, prefix: string, ttlSeconds: number, log: Log): Cache {
   const client = createClient({
@@ -36,7 +37,6 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
   const connected = client.connect().catch((err) => log.warn('redis connect failed', { err: String(err) }))
   const genKey = (ns: string) => `${prefix}${ns}:gen`
   const entryKey = (ns: string, variant: string) => `${prefix}${ns}:${variant}`
-  const generationTtl = ttlSeconds * 10
 
   return {
     async read(ns, variant, load) {
@@ -58,9 +58,7 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
     },
     async invalidate(...namespaces) {
       try {
-        const multi = client.multi()
-        for (const ns of namespaces) multi.incr(genKey(ns)).expire(genKey(ns), generationTtl)
-        await multi.exec()
+        await Promise.all(namespaces.map((ns) => client.incr(genKey(ns))))
       } catch (err) {
         log.warn('cache invalidation failed; entries expire within their TTL', { namespaces, err: String(err) })
       }

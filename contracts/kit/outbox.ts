@@ -47,7 +47,7 @@ async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
 export type Relay = { start(): void; stop(): Promise<void>; running(): boolean }
 
 /**
- * Publishes unsent outbox rows in batches and marks them sent only after the broker confirmed
+ * Publishes unsent outbox rows in batches and removes them only after the broker confirmed
  * them. Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work without
  * publishing a row twice. Wakes when this process commits events, and polls as a fallback
  * (rows of another replica that stopped, rows left by a failed publish).
@@ -57,16 +57,16 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
   let loop: Promise<void> | undefined
   let wake: () => void = () => {}
   const onCommit = () => wake()
-  let lastCleanup = Date.now()
 
   const publishBatch = () =>
     sql.begin(async (tx) => {
       const rows = await tx<{ id: string; eventId: string; routingKey: EventName; payload: unknown; headers: Record<string, string> }[]>`
         select id, event_id, routing_key, payload, headers from outbox
-        where published_at is null order by id limit ${batchSize} for update skip locked`
+        order by id limit ${batchSize} for update skip locked`
       if (!rows.length) return 0
       await bus.publish(rows.map((r) => ({ ...r })))
-      await tx`update outbox set published_at = now() where id in ${tx(rows.map((r) => r.id))}`
+      // confirmed by the broker: only now is the row done with (the broker keeps the event)
+      await tx`delete from outbox where id in ${tx(rows.map((r) => r.id))}`
       return rows.length
     })
 
@@ -81,7 +81,6 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
       try {
         const sent = await publishBatch()
         failures = 0
-        if (Date.now() - lastCleanup > 60_000) await cleanup()
         if (sent === batchSize) continue
       } catch (err) {
         failures++
@@ -89,11 +88,6 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
       }
       if (active) await idle
     }
-  }
-
-  async function cleanup() {
-    lastCleanup = Date.now()
-    await sql`delete from outbox where published_at < now() - interval '1 hour'`
   }
 
   return {
