@@ -16,7 +16,16 @@ export type Consumer = {
   events: EventName[]
   prefetch?: number
   handle: (message: Incoming) => Promise<void>
+  /**
+   * Optional: handles messages that arrived together in one go (one transaction, one commit).
+   * When it fails for a reason other than a passing one, each message goes through `handle`
+   * alone, so one bad message cannot hold up the others.
+   */
+  handleBatch?: (messages: Incoming[]) => Promise<void>
+  batch?: { size: number; waitMs: number }
 }
+
+type Delivery = { msg: ConsumeMessage; incoming: Incoming }
 export type Bus = {
   /** Resolves only once the broker has confirmed every message (publisher confirms). */
   publish(messages: Outgoing[]): Promise<void>
@@ -49,7 +58,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
   const inFlight = new Set<Promise<void>>()
   let model: ChannelModel | undefined
   let publisher: ConfirmChannel | undefined
-  let consuming: { ch: Channel; tag: string }[] = []
+  let consuming: { ch: Channel; tag: string; flush: () => void }[] = []
   let closing = false
   let consumersStopped = false
   let up: Promise<void> = connect()
@@ -104,15 +113,24 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     const ch = await m.createChannel()
     ch.on('error', (err) => log.warn('amqp consumer channel error', { queue: c.queue, err: err.message }))
     await ch.prefetch(c.prefetch ?? 32)
+    const batch = c.handleBatch ? batcher(ch, c) : undefined
     const { consumerTag } = await ch.consume(c.queue, (msg) => {
       if (!msg) return
-      const job = deliver(ch, c, msg).finally(() => inFlight.delete(job))
-      inFlight.add(job)
+      const delivery = accept(ch, c, msg)
+      if (!delivery) return
+      if (batch) batch.add(delivery)
+      else track(handleOne(ch, c, delivery))
     })
-    consuming.push({ ch, tag: consumerTag })
+    consuming.push({ ch, tag: consumerTag, flush: () => batch?.flush() })
   }
 
-  async function deliver(ch: Channel, c: Consumer, msg: ConsumeMessage) {
+  function track(job: Promise<void>) {
+    const tracked = job.finally(() => inFlight.delete(tracked))
+    inFlight.add(tracked)
+  }
+
+  /** Checks a message against its contract; a poison one is dead-lettered here and then. */
+  function accept(ch: Channel, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
     const routingKey = msg.fields.routingKey as EventName
     const headers = stringHeaders(msg.properties.headers)
     const schema = Events[routingKey]
@@ -125,17 +143,57 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     if (!schema || !Value.Check(schema, event)) {
       const errors = schema && event !== undefined ? [...Value.Errors(schema, event)].slice(0, 5).map((e) => `${e.path} ${e.message}`) : ['not JSON or unknown routing key']
       log.warn('poison message dead-lettered', { queue: c.queue, routingKey, errors, requestId: headers['x-request-id'] })
-      return settle(() => ch.nack(msg, false, false))
+      settle(() => ch.nack(msg, false, false))
+      return undefined
     }
+    return { msg, incoming: { routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered } }
+  }
+
+  async function handleOne(ch: Channel, c: Consumer, { msg, incoming }: Delivery) {
     try {
-      await retrying(() => c.handle({ routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered }), {
+      await retrying(() => c.handle(incoming), {
         stop: () => closing,
-        onRetry: (err) => log.warn('handler failed; retrying', { queue: c.queue, routingKey, err: String(err) }),
+        onRetry: (err) => log.warn('handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, err: String(err) }),
       })
       settle(() => ch.ack(msg))
     } catch (err) {
-      log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey, err, requestId: headers['x-request-id'] })
+      log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey: incoming.routingKey, err, requestId: incoming.headers['x-request-id'] })
       settle(() => ch.nack(msg, false, false))
+    }
+  }
+
+  /** Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together. */
+  function batcher(ch: Channel, c: Consumer) {
+    const { size, waitMs } = c.batch ?? { size: 50, waitMs: 5 }
+    let waiting: Delivery[] = []
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const flush = () => {
+      clearTimeout(timer)
+      timer = undefined
+      const group = waiting
+      waiting = []
+      if (group.length) track(handleGroup(group))
+    }
+    async function handleGroup(group: Delivery[]) {
+      try {
+        await retrying(() => c.handleBatch!(group.map((d) => d.incoming)), {
+          attempts: 1, // only passing failures are retried as a batch
+          stop: () => closing,
+          onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
+        })
+        for (const d of group) settle(() => ch.ack(d.msg))
+      } catch (err) {
+        log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
+        for (const d of group) await handleOne(ch, c, d)
+      }
+    }
+    return {
+      add(d: Delivery) {
+        waiting.push(d)
+        if (waiting.length >= size) flush()
+        else timer ??= setTimeout(flush, waitMs)
+      },
+      flush,
     }
   }
 
@@ -177,6 +235,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
       const active = consuming
       consuming = []
       await Promise.all(active.map(({ ch, tag }) => ch.cancel(tag).catch(() => {})))
+      for (const { flush } of active) flush()
       await Promise.allSettled([...inFlight])
       await Promise.all(active.map(({ ch }) => ch.close().catch(() => {})))
     },

@@ -4,7 +4,7 @@ import { cents, conflict, DomainError, newEvent, notFound, toMoney, type Log } f
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import type { ProductClient } from './product-client.ts'
-import { isUniqueViolation, type Store } from './store.ts'
+import { isUniqueViolation, type Decision, type Store } from './store.ts'
 
 export type Placed = { order: Order; replayed: boolean }
 
@@ -12,6 +12,13 @@ const hashOf = (input: CreateOrder) =>
   createHash('sha256')
     .update(JSON.stringify([input.productId, input.qty, input.price === undefined ? null : String(input.price)]))
     .digest('hex')
+
+type StockAnswer = StockReserved | StockRejected
+
+const decisionOf = (event: StockAnswer): Decision =>
+  'reason' in event
+    ? { orderId: event.orderId, status: 'rejected', reason: event.reason }
+    : { orderId: event.orderId, status: 'confirmed', reason: null }
 
 export function createOrders(store: Store, products: ProductClient, cache: OrdersCache, log: Log, idempotencyTtlHours: number) {
   async function replay(key: string, hash: string): Promise<Placed | undefined> {
@@ -22,6 +29,14 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
         { field: 'headers.idempotency-key', message: 'already used for another request' },
       ])
     return { order: found.order, replayed: true }
+  }
+
+  /** Forgets the cached lists of the products whose orders changed, and says what happened. */
+  async function afterSettling(settled: { event: StockAnswer; headers: Record<string, string>; order: Order | undefined }[]) {
+    const changed = new Set(settled.flatMap((s) => (s.order ? [s.order.productId] : [])))
+    await Promise.all([...changed].map((id) => cache.forget(id)))
+    for (const { event, headers, order } of settled)
+      log.info('order settled', { orderId: event.orderId, status: order?.status ?? 'unchanged', requestId: headers['x-request-id'] })
   }
 
   return {
@@ -95,15 +110,15 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
     },
 
     /** stock.reserved / stock.rejected: the saga's answer, applied once. */
-    async settle(event: StockReserved | StockRejected, headers: Record<string, string>) {
-      const rejected = 'reason' in event
-      const order = await store.decide(event.orderId, rejected ? 'rejected' : 'confirmed', rejected ? event.reason : null)
-      if (order) await cache.forget(order.productId)
-      log.info('order settled', {
-        orderId: event.orderId,
-        status: order?.status ?? 'unchanged',
-        requestId: headers['x-request-id'],
-      })
+    async settle(event: StockAnswer, headers: Record<string, string>) {
+      const order = await store.decide(decisionOf(event))
+      await afterSettling([{ event, headers, order }])
+    },
+
+    /** Answers that arrived together: one transaction, one commit. */
+    async settleTogether(answers: { event: StockAnswer; headers: Record<string, string> }[]) {
+      const orders = await store.decideMany(answers.map((a) => decisionOf(a.event)))
+      await afterSettling(answers.map((a, i) => ({ ...a, order: orders[i] })))
     },
 
     forgetExpiredKeys: () => store.forgetExpiredKeys(idempotencyTtlHours),

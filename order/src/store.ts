@@ -1,5 +1,5 @@
 import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
-import { eventsCommitted, outboxRow, transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
+import { eventsCommitted, outboxRow, transactionWithEvents, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date }
 
@@ -20,6 +20,15 @@ export type IdempotencyKey = { key: string; hash: string }
 
 const UNIQUE_VIOLATION = '23505'
 export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === UNIQUE_VIOLATION
+
+export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirmed' | 'rejected'>; reason: StockRejectionReason | null }
+
+async function decideStatement(q: Sql | Tx, { orderId, status, reason }: Decision): Promise<Order | undefined> {
+  const [row] = await q<Row[]>`
+    update orders set status = ${status}, rejection_reason = ${reason}, updated_at = now()
+    where id = ${orderId} and status = 'pending' returning *`
+  return row && toOrder(row)
+}
 
 export function createStore(sql: Sql) {
   return {
@@ -78,12 +87,13 @@ export function createStore(sql: Sql) {
     },
 
     /** pending -> confirmed | rejected, once: a repeated or late event finds nothing to change. */
-    async decide(orderId: string, status: Extract<OrderStatus, 'confirmed' | 'rejected'>, reason: StockRejectionReason | null) {
-      const [row] = await sql<Row[]>`
-        update orders set status = ${status}, rejection_reason = ${reason}, updated_at = now()
-        where id = ${orderId} and status = 'pending' returning *`
-      return row && toOrder(row)
+    async decide(decision: Decision): Promise<Order | undefined> {
+      return decideStatement(sql, decision)
     },
+
+    /** Decisions that arrived together, pipelined in one transaction: one commit for all. */
+    decideMany: (decisions: Decision[]): Promise<(Order | undefined)[]> =>
+      sql.begin((tx) => Promise.all(decisions.map((d) => decideStatement(tx, d)))),
 
     /** confirmed -> cancelled with its order.cancelled event, in one transaction. */
     cancel(orderId: string, event: (o: Order) => OutboxEvent): Promise<Order | undefined> {

@@ -12,5 +12,12 @@ export function consumeOrderEvents(bus: Bus, products: Products, queue: string, 
       if (routingKey === 'order.created') await products.takeStock(event as OrderCreated, headers)
       else await products.releaseStock(event as OrderCancelled, headers)
     },
+    // under load, orders arrive in bursts: take their stock in one transaction
+    batch: { size: Math.max(1, Math.floor(prefetch / 2)), waitMs: 2 },
+    async handleBatch(messages) {
+      const created = messages.filter((m) => m.routingKey === 'order.created')
+      await products.takeStockTogether(created.map((m) => ({ event: m.event as OrderCreated, headers: m.headers })))
+      for (const m of messages) if (m.routingKey === 'order.cancelled') await products.releaseStock(m.event as OrderCancelled, m.headers)
+    },
   })
 }

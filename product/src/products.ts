@@ -4,7 +4,24 @@ import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
 import type { ProductChanges, StockOutcome, Store } from './store.ts'
 
+const stockRequest = (e: OrderCreated) => ({ orderId: e.orderId, productId: e.productId, qty: e.qty, eventId: e.eventId })
+
+/** Both possible answers, built from the contracts here; the statement picks the one that holds. */
+const answers = ({ orderId, productId, qty }: OrderCreated, headers: Record<string, string>) => ({
+  reserved: newEvent('stock.reserved', { orderId, productId, qty }, headers),
+  rejected: newEvent('stock.rejected', { orderId, productId, qty, reason: 'insufficient_stock' }, headers),
+})
+
 export function createProducts(store: Store, cache: ProductCache, log: Log) {
+  /** Forgets the cached products whose stock changed, once each, and says what happened. */
+  type Taken = { event: OrderCreated; headers: Record<string, string>; outcome: StockOutcome }
+  async function afterTaking(taken: Taken[]) {
+    const changed = new Set(taken.filter((t) => t.outcome.status === 'reserved').map((t) => t.event.productId))
+    await Promise.all([...changed].map((id) => cache.forget(id)))
+    for (const { event: e, headers, outcome } of taken)
+      log.info('order.created handled', { orderId: e.orderId, productId: e.productId, qty: e.qty, outcome: outcome.status, requestId: headers['x-request-id'] })
+  }
+
   return {
     async create(input: CreateProduct): Promise<Product> {
       return store.insert({ id: uuidv7(), name: input.name, price: toMoney(input.price, 'body.price'), qty: input.qty })
@@ -36,18 +53,16 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
 
     /** order.created: take the stock once and answer with stock.reserved or stock.rejected. */
     async takeStock(event: OrderCreated, headers: Record<string, string>): Promise<StockOutcome> {
-      const { orderId, productId, qty } = event
-      // both possible answers are built from the contracts here; the statement picks one
-      const outcome = await store.reserve(
-        { orderId, productId, qty, eventId: event.eventId },
-        {
-          reserved: newEvent('stock.reserved', { orderId, productId, qty }, headers),
-          rejected: newEvent('stock.rejected', { orderId, productId, qty, reason: 'insufficient_stock' }, headers),
-        },
-      )
-      if (outcome.status === 'reserved') await cache.forget(productId)
-      log.info('order.created handled', { orderId, productId, qty, outcome: outcome.status, requestId: headers['x-request-id'] })
+      const outcome = await store.reserve(stockRequest(event), answers(event, headers))
+      await afterTaking([{ event, headers, outcome }])
       return outcome
+    },
+
+    /** Several order.created that arrived together: one transaction, one commit. */
+    async takeStockTogether(events: { event: OrderCreated; headers: Record<string, string> }[]): Promise<StockOutcome[]> {
+      const outcomes = await store.reserveMany(events.map(({ event, headers }) => ({ req: stockRequest(event), answers: answers(event, headers) })))
+      await afterTaking(events.map((e, i) => ({ ...e, outcome: outcomes[i]! })))
+      return outcomes
     },
 
     /** order.cancelled: give a reserved order's stock back, once. */

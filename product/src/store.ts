@@ -1,5 +1,5 @@
 import type { Product, StockRejectionReason } from '@shop/contracts'
-import { eventsCommitted, outboxRow, type OutboxEvent, type Sql } from '@shop/kit'
+import { eventsCommitted, outboxRow, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 
 type Row = { id: string; name: string; price: string; qty: number; createdAt: Date; updatedAt: Date }
 
@@ -18,6 +18,50 @@ export type StockRequest = { orderId: string; eventId: string; productId: string
 export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason: StockRejectionReason } | { status: 'duplicate' }
 
 const UNIQUE_VIOLATION = '23505'
+
+type Answers = { reserved: OutboxEvent; rejected: OutboxEvent }
+
+/**
+ * Takes stock for one order in one statement: the conditional UPDATE never goes below zero,
+ * the reservation row (primary key = order id) makes a second delivery a no-op, and the answer
+ * (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the same
+ * statement. Two deliveries racing each other: the loser hits the unique key, undone whole.
+ */
+async function reserveStatement(q: Sql | Tx, req: StockRequest, answers: Answers): Promise<StockOutcome> {
+  const { orderId, eventId, productId, qty } = req
+  const reserved = outboxRow(answers.reserved)
+  const rejected = outboxRow(answers.rejected)
+  const [decided] = await q<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
+    with existing as (select 1 from reservations where order_id = ${orderId}),
+    taken as (
+      update products set qty = qty - ${qty}, updated_at = now()
+      where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
+      returning id
+    ),
+    decided as (
+      insert into reservations (order_id, event_id, product_id, qty, status, reason)
+      select ${orderId}, ${eventId}, ${productId}, ${qty},
+        case when exists (select 1 from taken) then 'reserved' else 'rejected' end,
+        case when exists (select 1 from taken) then null
+             when exists (select 1 from products where id = ${productId}) then 'insufficient_stock'
+             else 'product_not_found' end
+      where not exists (select 1 from existing)
+      returning status, reason
+    ),
+    answered as (
+      insert into outbox (event_id, routing_key, payload, headers)
+      select
+        case when d.status = 'reserved' then ${reserved.event_id}::uuid else ${rejected.event_id}::uuid end,
+        case when d.status = 'reserved' then ${reserved.routing_key} else ${rejected.routing_key} end,
+        case when d.status = 'reserved' then ${q.json(reserved.payload as never)}::jsonb
+             else ${q.json(rejected.payload as never)}::jsonb || jsonb_build_object('reason', d.reason) end,
+        ${q.json(reserved.headers)}::jsonb
+      from decided d
+    )
+    select status, reason from decided`
+  if (!decided) return { status: 'duplicate' }
+  return decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
+}
 
 export function createStore(sql: Sql) {
   return {
@@ -58,46 +102,26 @@ export function createStore(sql: Sql) {
      * (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the same
      * statement. Two deliveries racing each other: the loser hits the unique key, undone whole.
      */
-    async reserve(req: StockRequest, answers: { reserved: OutboxEvent; rejected: OutboxEvent }): Promise<StockOutcome> {
-      const { orderId, eventId, productId, qty } = req
-      const reserved = outboxRow(answers.reserved)
-      const rejected = outboxRow(answers.rejected)
+    async reserve(req: StockRequest, answers: Answers): Promise<StockOutcome> {
       try {
-        const [decided] = await sql<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
-          with existing as (select 1 from reservations where order_id = ${orderId}),
-          taken as (
-            update products set qty = qty - ${qty}, updated_at = now()
-            where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
-            returning id
-          ),
-          decided as (
-            insert into reservations (order_id, event_id, product_id, qty, status, reason)
-            select ${orderId}, ${eventId}, ${productId}, ${qty},
-              case when exists (select 1 from taken) then 'reserved' else 'rejected' end,
-              case when exists (select 1 from taken) then null
-                   when exists (select 1 from products where id = ${productId}) then 'insufficient_stock'
-                   else 'product_not_found' end
-            where not exists (select 1 from existing)
-            returning status, reason
-          ),
-          answered as (
-            insert into outbox (event_id, routing_key, payload, headers)
-            select
-              case when d.status = 'reserved' then ${reserved.event_id}::uuid else ${rejected.event_id}::uuid end,
-              case when d.status = 'reserved' then ${reserved.routing_key} else ${rejected.routing_key} end,
-              case when d.status = 'reserved' then ${sql.json(reserved.payload as never)}::jsonb
-                   else ${sql.json(rejected.payload as never)}::jsonb || jsonb_build_object('reason', d.reason) end,
-              ${sql.json(reserved.headers)}::jsonb
-            from decided d
-          )
-          select status, reason from decided`
-        if (!decided) return { status: 'duplicate' }
-        eventsCommitted()
-        return decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
+        const outcome = await reserveStatement(sql, req, answers)
+        if (outcome.status !== 'duplicate') eventsCommitted()
+        return outcome
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { status: 'duplicate' }
         throw err
       }
+    },
+
+    /**
+     * The same for orders that arrived together: the statements are pipelined in one
+     * transaction, so the hot product row is locked once and the batch costs one commit. A
+     * concurrent duplicate fails the whole batch; the caller then takes them one by one.
+     */
+    async reserveMany(items: { req: StockRequest; answers: Answers }[]): Promise<StockOutcome[]> {
+      const outcomes = await sql.begin((tx) => Promise.all(items.map((i) => reserveStatement(tx, i.req, i.answers))))
+      if (outcomes.some((o) => o.status !== 'duplicate')) eventsCommitted()
+      return outcomes
     },
 
     /** Gives a reservation's stock back once; a second cancel finds it released already. */
