@@ -30,7 +30,7 @@ export const serviceEnv = (d: ServiceDefaults) =>
     CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
     AMQP_URL: t.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
     EVENTS_EXCHANGE: t.String({ default: 'shop.events' }),
-    CONSUMER_PREFETCH: t.Integer({ default: 64, minimum: 1, description: "unacked messages per consumer; batches are half of it" }),
+    CONSUMER_PREFETCH: t.Integer({ default: 200, minimum: 1, description: "unacked messages per consumer; batches are half of it" }),
     LOG_LEVEL: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error'), t.Literal('silent')], {
       default: 'info',
     }),
