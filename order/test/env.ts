@@ -94,3 +94,13 @@ export async function processWorld({ products = 1, orders = 1 } = {}) {
   }
   return world
 }
+
+/** Waits until `count` orders of the product exist and none is pending; returns their status and qty. */
+export const everyOrderFinal = (orderDb: ReturnType<Isolated['db']>, productId: string, count: number, timeout = 20_000) =>
+  eventually(
+    async () => {
+      const rows = await orderDb<{ status: string; qty: number }[]>`select status, qty from orders where product_id = ${productId}`
+      return rows.length === count && rows.every((r) => r.status !== 'pending') && rows
+    },
+    { timeout, what: `all ${count} accepted orders final` },
+  )

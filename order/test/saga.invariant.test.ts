@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Order } from '@shop/contracts'
-import { eventually } from '@shop/harness'
-import { shopWorld, type ShopWorld } from './env.ts'
+import { everyOrderFinal, shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld
 beforeAll(async () => (w = await shopWorld()))
@@ -24,13 +23,7 @@ async function fire(initial: number, qtys: number[]) {
   // the fast path may refuse an order up front (409) when stock is visibly gone: that is final too
   for (const r of replies) expect([201, 409]).toContain(r.status)
   const accepted = replies.filter((r) => r.status === 201).map((r) => r.body.id)
-  const final = await eventually(
-    async () => {
-      const rows = await w.orderDb<{ status: string; qty: number }[]>`select status, qty from orders where product_id = ${p.id}`
-      return rows.length === accepted.length && rows.every((r) => r.status !== 'pending') && rows
-    },
-    { timeout: 20_000, what: 'every accepted order final' },
-  )
+  const final = await everyOrderFinal(w.orderDb, p.id, accepted.length)
   const stock = await w.stockOf(p.id)
   const confirmedQty = final.filter((r) => r.status === 'confirmed').reduce((sum, r) => sum + r.qty, 0)
   expect(stock).toBeGreaterThanOrEqual(0)

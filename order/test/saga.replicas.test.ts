@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Order } from '@shop/contracts'
 import { captureEvents, client, eventually } from '@shop/harness'
-import { processWorld } from './env.ts'
+import { everyOrderFinal, processWorld } from './env.ts'
 
 let w: Awaited<ReturnType<typeof processWorld>>
 beforeAll(async () => (w = await processWorld({ products: 2, orders: 2 })), 60_000)
@@ -18,13 +18,7 @@ describe('two replicas of each service', () => {
     for (const r of replies) expect([201, 409]).toContain(r.status)
     const accepted = replies.filter((r) => r.status === 201).map((r) => r.body.id)
 
-    const final = await eventually(
-      async () => {
-        const rows = await w.orderDb<{ status: string; qty: number }[]>`select status, qty from orders where product_id = ${p.id}`
-        return rows.length === accepted.length && rows.every((r) => r.status !== 'pending') && rows
-      },
-      { timeout: 30_000, what: 'every accepted order final' },
-    )
+    const final = await everyOrderFinal(w.orderDb, p.id, accepted.length, 30_000)
     const confirmed = final.filter((r) => r.status === 'confirmed').length
     const stock = await w.stockOf(p.id)
     expect(confirmed).toBe(20)
