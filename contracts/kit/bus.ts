@@ -100,11 +100,12 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
 
   async function declareQueue(ch: Channel, c: Consumer) {
     const dlq = names.dlq(c.queue)
-    await ch.assertQueue(dlq, { durable: true })
+    await ch.assertQueue(dlq, { durable: true, arguments: { 'x-queue-version': 2 } })
     await ch.bindQueue(dlq, names.deadLetters, c.queue)
     await ch.assertQueue(c.queue, {
       durable: true,
-      arguments: { 'x-dead-letter-exchange': names.deadLetters, 'x-dead-letter-routing-key': c.queue },
+      // classic queues v2: the message store RabbitMQ 3.10+ recommends, far less work per message
+      arguments: { 'x-dead-letter-exchange': names.deadLetters, 'x-dead-letter-routing-key': c.queue, 'x-queue-version': 2 },
     })
     for (const key of c.events) await ch.bindQueue(c.queue, names.exchange, key)
   }
@@ -162,17 +163,24 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     }
   }
 
-  /** Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together. */
+  /**
+   * Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together.
+   * Groups run one after another, so when a group is done every earlier delivery on the channel
+   * is settled, and one ack with `multiple` settles the whole group in one frame.
+   */
   function batcher(ch: Channel, c: Consumer) {
     const { size, waitMs } = c.batch ?? { size: 50, waitMs: 5 }
     let waiting: Delivery[] = []
     let timer: ReturnType<typeof setTimeout> | undefined
+    let previous: Promise<void> = Promise.resolve()
     const flush = () => {
       clearTimeout(timer)
       timer = undefined
       const group = waiting
       waiting = []
-      if (group.length) track(handleGroup(group))
+      if (!group.length) return
+      previous = previous.then(() => handleGroup(group))
+      track(previous)
     }
     async function handleGroup(group: Delivery[]) {
       try {
@@ -181,7 +189,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
           stop: () => closing,
           onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
         })
-        for (const d of group) settle(() => ch.ack(d.msg))
+        settle(() => ch.ack(group[group.length - 1]!.msg, true))
       } catch (err) {
         log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
         for (const d of group) await handleOne(ch, c, d)

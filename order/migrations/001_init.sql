@@ -11,7 +11,6 @@ create table if not exists orders (
   updated_at timestamptz not null default now()
 );
 create index if not exists orders_by_product on orders (product_id, id);
-create index if not exists orders_pending on orders (created_at) where status = 'pending';
 
 -- Idempotency-Key -> the order it created, and a hash of the body it came with (kept 24 h)
 create table if not exists idempotency_keys (

@@ -12,7 +12,7 @@ create table if not exists products (
 -- (event_id records which order.created did it), and what cancel gives back
 create table if not exists reservations (
   order_id uuid primary key,
-  event_id uuid not null unique,
+  event_id uuid not null,
   product_id uuid not null,
   qty integer not null check (qty > 0),
   status text not null check (status in ('reserved', 'rejected', 'released')),
@@ -20,4 +20,3 @@ create table if not exists reservations (
   created_at timestamptz not null default now(),
   released_at timestamptz
 );
-create index if not exists reservations_product on reservations (product_id);
