@@ -172,15 +172,13 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     const { size, waitMs } = c.batch ?? { size: 50, waitMs: 5 }
     let waiting: Delivery[] = []
     let timer: ReturnType<typeof setTimeout> | undefined
-    let previous: Promise<void> = Promise.resolve()
     const flush = () => {
       clearTimeout(timer)
       timer = undefined
       const group = waiting
       waiting = []
       if (!group.length) return
-      previous = previous.then(() => handleGroup(group))
-      track(previous)
+      track(handleGroup(group))
     }
     async function handleGroup(group: Delivery[]) {
       try {
@@ -189,7 +187,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
           stop: () => closing,
           onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
         })
-        settle(() => ch.ack(group[group.length - 1]!.msg, true))
+        for (const d of group) settle(() => ch.ack(d.msg))
       } catch (err) {
         log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
         for (const d of group) await handleOne(ch, c, d)
