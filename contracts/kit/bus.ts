@@ -114,13 +114,15 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     const ch = await m.createChannel()
     ch.on('error', (err) => log.warn('amqp consumer channel error', { queue: c.queue, err: err.message }))
     await ch.prefetch(c.prefetch ?? 32)
-    const batch = c.handleBatch ? batcher(ch, c) : undefined
+    const settled = settler(ch)
+    const batch = c.handleBatch ? batcher(settled, c) : undefined
     const { consumerTag } = await ch.consume(c.queue, (msg) => {
       if (!msg) return
-      const delivery = accept(ch, c, msg)
+      settled.received(msg)
+      const delivery = accept(settled, c, msg)
       if (!delivery) return
       if (batch) batch.add(delivery)
-      else track(handleOne(ch, c, delivery))
+      else track(handleOne(settled, c, delivery))
     })
     consuming.push({ ch, tag: consumerTag, flush: () => batch?.flush() })
   }
@@ -130,8 +132,40 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     inFlight.add(tracked)
   }
 
+  /**
+   * Acks in as few frames as possible: a delivery is marked done when handled, and one ack with
+   * `multiple` settles the longest run of done deliveries from the oldest outstanding one.
+   * Dead-lettering (nack) goes out at once, one message at a time.
+   */
+  function settler(ch: Channel) {
+    const outstanding: ConsumeMessage[] = []
+    const done = new Set<number>()
+    const advance = () => {
+      let last: ConsumeMessage | undefined
+      while (outstanding.length && done.has(outstanding[0]!.fields.deliveryTag)) {
+        last = outstanding.shift()!
+        done.delete(last.fields.deliveryTag)
+      }
+      if (last) settle(() => ch.ack(last, true))
+    }
+    return {
+      received: (msg: ConsumeMessage) => void outstanding.push(msg),
+      ack(...msgs: ConsumeMessage[]) {
+        for (const m of msgs) done.add(m.fields.deliveryTag)
+        advance()
+      },
+      deadLetter(msg: ConsumeMessage) {
+        settle(() => ch.nack(msg, false, false))
+        const i = outstanding.indexOf(msg)
+        if (i >= 0) outstanding.splice(i, 1)
+        advance()
+      },
+    }
+  }
+  type Settler = ReturnType<typeof settler>
+
   /** Checks a message against its contract; a poison one is dead-lettered here and then. */
-  function accept(ch: Channel, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
+  function accept(ch: Settler, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
     const routingKey = msg.fields.routingKey as EventName
     const headers = stringHeaders(msg.properties.headers)
     const schema = Events[routingKey]
@@ -144,31 +178,29 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     if (!schema || !Value.Check(schema, event)) {
       const errors = schema && event !== undefined ? [...Value.Errors(schema, event)].slice(0, 5).map((e) => `${e.path} ${e.message}`) : ['not JSON or unknown routing key']
       log.warn('poison message dead-lettered', { queue: c.queue, routingKey, errors, requestId: headers['x-request-id'] })
-      settle(() => ch.nack(msg, false, false))
+      ch.deadLetter(msg)
       return undefined
     }
     return { msg, incoming: { routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered } }
   }
 
-  async function handleOne(ch: Channel, c: Consumer, { msg, incoming }: Delivery) {
+  async function handleOne(ch: Settler, c: Consumer, { msg, incoming }: Delivery) {
     try {
       await retrying(() => c.handle(incoming), {
         stop: () => closing,
         onRetry: (err) => log.warn('handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, err: String(err) }),
       })
-      settle(() => ch.ack(msg))
+      ch.ack(msg)
     } catch (err) {
       log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey: incoming.routingKey, err, requestId: incoming.headers['x-request-id'] })
-      settle(() => ch.nack(msg, false, false))
+      ch.deadLetter(msg)
     }
   }
 
   /**
    * Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together.
-   * Groups run one after another, so when a group is done every earlier delivery on the channel
-   * is settled, and one ack with `multiple` settles the whole group in one frame.
    */
-  function batcher(ch: Channel, c: Consumer) {
+  function batcher(ch: Settler, c: Consumer) {
     const { size, waitMs } = c.batch ?? { size: 50, waitMs: 5 }
     let waiting: Delivery[] = []
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -187,7 +219,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
           stop: () => closing,
           onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
         })
-        for (const d of group) settle(() => ch.ack(d.msg))
+        ch.ack(...group.map((d) => d.msg))
       } catch (err) {
         log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
         for (const d of group) await handleOne(ch, c, d)

@@ -38,6 +38,26 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
   const genKey = (ns: string) => `${prefix}${ns}:gen`
   const entryKey = (ns: string, variant: string) => `${prefix}${ns}:${variant}`
 
+  // Writes that land together share one INCR: it is sent after every caller's commit, so it
+  // covers them all (under load, hundreds of orders of one product per second need a few).
+  const bumping = new Map<string, Promise<void>>()
+  const bump = (ns: string) => {
+    let pending = bumping.get(ns)
+    if (!pending) {
+      pending = new Promise((resolve) => setImmediate(resolve))
+        .then(() => {
+          bumping.delete(ns)
+          return client.incr(genKey(ns))
+        })
+        .then(
+          () => {},
+          (err) => log.warn('cache invalidation failed; entries expire within their TTL', { ns, err: String(err) }),
+        )
+      bumping.set(ns, pending)
+    }
+    return pending
+  }
+
   return {
     async read(ns, variant, load) {
       let gen: string | null = null
@@ -57,11 +77,7 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
       return { value, hit: false }
     },
     async invalidate(...namespaces) {
-      try {
-        await Promise.all(namespaces.map((ns) => client.incr(genKey(ns))))
-      } catch (err) {
-        log.warn('cache invalidation failed; entries expire within their TTL', { namespaces, err: String(err) })
-      }
+      await Promise.all(namespaces.map(bump))
     },
     async check() {
       await client.ping()
