@@ -41,6 +41,7 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
   // Writes that land together share one INCR: it is sent after every caller's commit, so it
   // covers them all (under load, hundreds of orders of one product per second need a few).
   const bumping = new Map<string, Promise<void>>()
+  const loads = new Map<string, Promise<unknown>>()
   const bump = (ns: string) => {
     let pending = bumping.get(ns)
     if (!pending) {
@@ -69,12 +70,22 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
       } catch {
         gen = null // redis is down: go to the database and do not try to store
       }
-      const value = await load()
-      if (value !== undefined && gen !== null) {
-        const entry: Entry = { g: gen, v: value }
-        client.set(entryKey(ns, variant), JSON.stringify(entry), { EX: ttlSeconds }).catch(() => {})
+      if (gen === null) return { value: await load(), hit: false }
+      // readers that missed the same generation together share one load (and one store)
+      const key = `${entryKey(ns, variant)}@${gen}`
+      let loading = loads.get(key)
+      if (!loading) {
+        const g = gen
+        loading = load()
+          .then((value) => {
+            if (value !== undefined)
+              client.set(entryKey(ns, variant), JSON.stringify({ g, v: value } satisfies Entry), { EX: ttlSeconds }).catch(() => {})
+            return value
+          })
+          .finally(() => loads.delete(key))
+        loads.set(key, loading)
       }
-      return { value, hit: false }
+      return { value: (await loading) as never, hit: false }
     },
     async invalidate(...namespaces) {
       await Promise.all(namespaces.map(bump))

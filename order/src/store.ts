@@ -91,9 +91,21 @@ export function createStore(sql: Sql) {
       return decideStatement(sql, decision)
     },
 
-    /** Decisions that arrived together, pipelined in one transaction: one commit for all. */
-    decideMany: (decisions: Decision[]): Promise<(Order | undefined)[]> =>
-      sql.begin((tx) => Promise.all(decisions.map((d) => decideStatement(tx, d)))),
+    /**
+     * Decisions that arrived together, in one statement. The same order twice in one batch (a
+     * redelivery) is decided by its first answer; the second changes nothing, as one by one.
+     */
+    async decideMany(decisions: Decision[]): Promise<(Order | undefined)[]> {
+      const first = new Map<string, Decision>()
+      for (const d of decisions) if (!first.has(d.orderId)) first.set(d.orderId, d)
+      const rows = [...first.values()].map((d) => [d.orderId, d.status, d.reason])
+      const updated = await sql<Row[]>`
+        update orders o set status = d.status, rejection_reason = d.reason, updated_at = now()
+        from (values ${sql(rows as never)}) as d (id, status, reason)
+        where o.id = d.id::uuid and o.status = 'pending' returning o.*`
+      const byId = new Map(updated.map((r) => [r.id, toOrder(r)]))
+      return decisions.map((d) => (first.get(d.orderId) === d ? byId.get(d.orderId) : undefined))
+    },
 
     /** confirmed -> cancelled with its order.cancelled event, in one transaction. */
     cancel(orderId: string, event: (o: Order) => OutboxEvent): Promise<Order | undefined> {
