@@ -1,4 +1,4 @@
-import { Value } from '@sinclair/typebox/value'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Product } from '@shop/contracts'
 import { notFound, unavailable, type Log } from '@shop/kit'
 
@@ -6,6 +6,8 @@ import { notFound, unavailable, type Log } from '@shop/kit'
  * The synchronous call to product: a timeout, one retry when the connection fails, and every
  * answer checked against the contract. Product unreachable -> Unavailable (503 with Retry-After).
  */
+const isProduct = TypeCompiler.Compile(Product)
+
 export function createProductClient(baseUrl: string, timeoutMs: number, log: Log) {
   async function attempt(id: string, requestId: string): Promise<Response> {
     return fetch(`${baseUrl}/products/${id}`, {
@@ -28,7 +30,7 @@ export function createProductClient(baseUrl: string, timeoutMs: number, log: Log
       }
       if (res.status === 404) throw notFound(`product ${id}`)
       const body: unknown = await res.json().catch(() => undefined)
-      if (res.status !== 200 || !Value.Check(Product, body)) {
+      if (res.status !== 200 || !isProduct.Check(body)) {
         log.warn('product service answered unexpectedly', { productId: id, requestId, status: res.status })
         throw unavailable('The product service answered unexpectedly; try again shortly.', 2)
       }
