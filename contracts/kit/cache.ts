@@ -28,12 +28,14 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
     disableOfflineQueue: true,
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
   })
+  // Redis down is expected to pass (it reconnects on its own): say so at most every 5 s, not
+  // once per command
   let lastWarning = 0
-  client.on('error', (err) => {
-    // reconnects on its own; say so at most every 5 s instead of once per command
-    if (Date.now() - lastWarning > 5000) log.warn('redis unavailable; serving without cache', { err: String(err) })
+  const warn = (msg: string, fields: Record<string, unknown>) => {
+    if (Date.now() - lastWarning > 5000) log.warn(msg, fields)
     lastWarning = Date.now()
-  })
+  }
+  client.on('error', (err) => warn('redis unavailable; serving without cache', { err: String(err) }))
   const connected = client.connect().catch((err) => log.warn('redis connect failed', { err: String(err) }))
   const genKey = (ns: string) => `${prefix}${ns}:gen`
   const entryKey = (ns: string, variant: string) => `${prefix}${ns}:${variant}`
@@ -52,7 +54,7 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
         })
         .then(
           () => {},
-          (err) => log.warn('cache invalidation failed; entries expire within their TTL', { ns, err: String(err) }),
+          (err) => warn('cache invalidation failed; entries expire within their TTL', { ns, err: String(err) }),
         )
       bumping.set(ns, pending)
     }
@@ -94,8 +96,10 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
       await client.ping()
     },
     async close() {
+      // still trying to reach Redis: nothing to flush, just stop trying
+      if (client.isReady) await client.close()
+      else if (client.isOpen) client.destroy()
       await connected
-      if (client.isOpen) await client.close()
     },
   }
 }

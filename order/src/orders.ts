@@ -23,7 +23,10 @@ const decisionOf = (event: StockAnswer): Decision =>
 export function createOrders(store: Store, products: ProductClient, cache: OrdersCache, log: Log, idempotencyTtlHours: number) {
   async function replay(key: string, hash: string): Promise<Placed | undefined> {
     const found = await store.findByIdempotencyKey(key, idempotencyTtlHours)
-    if (!found) return undefined
+    if (!found) {
+      await store.forgetExpiredKey(key, idempotencyTtlHours)
+      return undefined
+    }
     if (found.hash !== hash)
       throw new DomainError('Invalid', 'This Idempotency-Key was used with a different body', [
         { field: 'headers.idempotency-key', message: 'already used for another request' },
@@ -67,6 +70,7 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
           idempotencyKey ? { key: idempotencyKey, hash } : undefined,
         )
         await cache.forget(order.productId)
+        log.info('order placed', { orderId: id, productId: order.productId, qty: order.qty, requestId })
         return { order, replayed: false }
       } catch (err) {
         // a concurrent request with the same key won the race: answer with its order

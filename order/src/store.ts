@@ -74,6 +74,10 @@ export function createStore(sql: Sql) {
       return row && { hash: row.requestHash, order: toOrder(row) }
     },
 
+    /** An expired key may be used again: it must not stand in the new order's way. */
+    forgetExpiredKey: (key: string, ttlHours: number) =>
+      sql`delete from idempotency_keys where key = ${key} and created_at <= now() - make_interval(hours => ${ttlHours})`,
+
     forgetExpiredKeys: (ttlHours: number) =>
       sql`delete from idempotency_keys where created_at <= now() - make_interval(hours => ${ttlHours})`,
 

@@ -107,7 +107,18 @@ describe.each(runtimes)('on %s', (runtime) => {
       expect(n!.n).toBe(1)
     })
 
-    it('when the same key comes with another body, then answers a 422 problem', async () => {
+    it('when the key is older than 24 h, then it has expired and the request places a new order', async () => {
+    const p = await w.product(5)
+    const key = crypto.randomUUID()
+    const first = await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
+    await w.orderDb`update idempotency_keys set created_at = now() - interval '25 hours' where key = ${key}`
+    const again = await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
+    expect(again.status).toBe(201)
+    expect(again.body.id).not.toBe(first.body.id)
+    expect(again.headers.get('idempotent-replayed')).toBeNull()
+  })
+
+  it('when the same key comes with another body, then answers a 422 problem', async () => {
       const p = await w.product(5)
       const key = crypto.randomUUID()
       await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
