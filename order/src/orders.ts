@@ -126,6 +126,15 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
     },
 
     forgetExpiredKeys: () => store.forgetExpiredKeys(idempotencyTtlHours),
+
+    /** The safety net: an order still pending after `seconds` asks product again. */
+    async resendStale(seconds: number): Promise<number> {
+      const resent = await store.resendStale(seconds, 500, (o, requestId) =>
+        newEvent('order.created', { orderId: o.id, productId: o.productId, qty: o.qty }, requestId ? { 'x-request-id': requestId } : {}),
+      )
+      if (resent) log.warn('pending orders asked product again', { resent, olderThanSeconds: seconds })
+      return resent
+    },
   }
 }
 

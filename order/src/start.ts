@@ -19,11 +19,17 @@ export async function startOrder(config: OrderConfig) {
   const ordersForEvents = createOrders(createStore(base.eventsSql), products, cache, base.log, config.idempotencyTtlHours)
   await consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch)
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
+  const resender = setInterval(
+    () => orders.resendStale(config.pendingResendAfterSeconds).catch((err) => base.log.warn('resend failed', { err: String(err) })),
+    Math.max(1000, (config.pendingResendAfterSeconds * 1000) / 4),
+  )
   return {
     ...base,
+    orders,
     app: createApp(orders, base),
     async stop() {
       clearInterval(sweeper)
+      clearInterval(resender)
       await base.stop()
     },
   }

@@ -1,7 +1,7 @@
 import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
 import { eventsCommitted, outboxRow, transactionWithEvents, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 
-type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date }
+type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date; requestId: string | null }
 
 const toOrder = (r: Row): Order => ({
   id: r.id,
@@ -109,6 +109,24 @@ export function createStore(sql: Sql) {
         where o.id = d.id::uuid and o.status = 'pending' returning o.*`
       const byId = new Map(updated.map((r) => [r.id, toOrder(r)]))
       return decisions.map((d) => (first.get(d.orderId) === d ? byId.get(d.orderId) : undefined))
+    },
+
+    /**
+     * Pending orders that have waited longer than `seconds` for their stock answer get their
+     * order.created sent again (product answers a repeated order with what it decided). Rows
+     * are claimed with SKIP LOCKED, so replicas do not resend the same order together.
+     */
+    resendStale(seconds: number, limit: number, event: (o: Order, requestId: string | null) => OutboxEvent): Promise<number> {
+      return transactionWithEvents(sql, async (tx, emit) => {
+        const rows = await tx<Row[]>`
+          update orders set updated_at = now()
+          where id in (
+            select id from orders where status = 'pending' and updated_at < now() - make_interval(secs => ${seconds})
+            order by updated_at limit ${limit} for update skip locked)
+          returning *`
+        for (const r of rows) emit(event(toOrder(r), r.requestId))
+        return rows.length
+      })
     },
 
     /** confirmed -> cancelled with its order.cancelled event, in one transaction. */

@@ -43,4 +43,39 @@ describe('the outbox', () => {
     }, { timeout: 15_000, what: 'order settled after reconnect' })
     expect(orders[0]!.status).toBe('confirmed')
   })
+
+  it('when an order.created was lost on the way, then the order asks again and settles', async () => {
+    const p = await w.product(2)
+    const order = await w.withRelayPaused(async () => {
+      const placed = await w.orders.post<Order>('/orders', { productId: p.id, qty: 1 })
+      // the event is gone (as if it had been dead-lettered) and the order has waited 10 minutes
+      await w.orderDb`delete from outbox where payload->>'orderId' = ${placed.body.id}`
+      await w.orderDb`update orders set updated_at = now() - interval '10 minutes' where id = ${placed.body.id}`
+      return placed.body
+    })
+    expect(await w.inside().orders.resendStale(60)).toBe(1)
+    expect((await w.settled(order.id)).status).toBe('confirmed')
+    expect(await w.stockOf(p.id)).toBe(1)
+    expect(await w.inside().orders.resendStale(60)).toBe(0) // settled orders are left alone
+  })
+
+  it('when product took the stock but its answer was lost, then asking again confirms the order without taking stock twice', async () => {
+    const p = await w.product(5)
+    const ch = await w.iso.channel()
+    const placed = await w.withRelayPaused(async () => {
+      const o = (await w.orders.post<Order>('/orders', { productId: p.id, qty: 2 })).body
+      // stock answers go nowhere for a while: product's answer to this order is lost
+      await ch.unbindQueue(w.iso.queues.order, w.iso.exchange, 'stock.reserved')
+      return o
+    })
+    await eventually(async () => (await w.productDb`select 1 from reservations where order_id = ${placed.id}`).length === 1)
+    await eventually(async () => (await w.productDb`select count(*)::int as n from outbox`)[0]!.n === 0, { what: 'answer published' })
+    await ch.bindQueue(w.iso.queues.order, w.iso.exchange, 'stock.reserved')
+    expect((await w.orders.get<Order>(`/orders/${placed.id}`)).body.status).toBe('pending')
+
+    await w.orderDb`update orders set updated_at = now() - interval '10 minutes' where id = ${placed.id}`
+    expect(await w.inside().orders.resendStale(60)).toBe(1)
+    expect((await w.settled(placed.id)).status).toBe('confirmed')
+    expect(await w.stockOf(p.id)).toBe(3)
+  })
 })

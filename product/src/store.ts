@@ -23,16 +23,18 @@ type Answers = { reserved: OutboxEvent; rejected: OutboxEvent }
 
 /**
  * Takes stock for one order in one statement: the conditional UPDATE never goes below zero,
- * the reservation row (primary key = order id) makes a second delivery a no-op, and the answer
- * (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the same
- * statement. Two deliveries racing each other: the loser hits the unique key, undone whole.
+ * the reservation row (primary key = order id) makes a second delivery take nothing, and the
+ * answer (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the
+ * same statement. A second delivery is answered again with what was decided the first time,
+ * so an order whose answer got lost can ask again. Two deliveries racing each other: the loser
+ * hits the unique key, undone whole, and is answered on its retry.
  */
 async function reserveStatement(q: Sql | Tx, req: StockRequest, answers: Answers): Promise<StockOutcome> {
   const { orderId, eventId, productId, qty } = req
   const reserved = outboxRow(answers.reserved)
   const rejected = outboxRow(answers.rejected)
-  const [decided] = await q<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }[]>`
-    with existing as (select 1 from reservations where order_id = ${orderId}),
+  const [outcome] = await q<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null; fresh: boolean }[]>`
+    with existing as (select status, reason from reservations where order_id = ${orderId}),
     taken as (
       update products set qty = qty - ${qty}, updated_at = now()
       where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
@@ -48,6 +50,11 @@ async function reserveStatement(q: Sql | Tx, req: StockRequest, answers: Answers
       where not exists (select 1 from existing)
       returning status, reason
     ),
+    outcome as (
+      select status, reason, true as fresh from decided
+      union all -- released means it was reserved, then given back on cancel
+      select case when status = 'rejected' then 'rejected' else 'reserved' end, reason, false from existing
+    ),
     answered as (
       insert into outbox (event_id, routing_key, payload, headers)
       select
@@ -56,11 +63,11 @@ async function reserveStatement(q: Sql | Tx, req: StockRequest, answers: Answers
         case when d.status = 'reserved' then ${q.json(reserved.payload as never)}::jsonb
              else ${q.json(rejected.payload as never)}::jsonb || jsonb_build_object('reason', d.reason) end,
         ${q.json(reserved.headers)}::jsonb
-      from decided d
+      from outcome d
     )
-    select status, reason from decided`
-  if (!decided) return { status: 'duplicate' }
-  return decided.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decided.reason! }
+    select status, reason, fresh from outcome`
+  if (!outcome!.fresh) return { status: 'duplicate' }
+  return outcome!.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: outcome!.reason! }
 }
 
 export function createStore(sql: Sql) {
@@ -105,7 +112,7 @@ export function createStore(sql: Sql) {
     async reserve(req: StockRequest, answers: Answers): Promise<StockOutcome> {
       try {
         const outcome = await reserveStatement(sql, req, answers)
-        if (outcome.status !== 'duplicate') eventsCommitted()
+        eventsCommitted()
         return outcome
       } catch (err) {
         if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { status: 'duplicate' }
@@ -120,7 +127,7 @@ export function createStore(sql: Sql) {
      */
     async reserveMany(items: { req: StockRequest; answers: Answers }[]): Promise<StockOutcome[]> {
       const outcomes = await sql.begin((tx) => Promise.all(items.map((i) => reserveStatement(tx, i.req, i.answers))))
-      if (outcomes.some((o) => o.status !== 'duplicate')) eventsCommitted()
+      eventsCommitted()
       return outcomes
     },
 
