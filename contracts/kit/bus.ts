@@ -29,7 +29,7 @@ type Delivery = { msg: ConsumeMessage; incoming: Incoming }
 export type Bus = {
   /** Resolves only once the broker has confirmed every message (publisher confirms). */
   publish(messages: Outgoing[]): Promise<void>
-  /** Registers a consumer; it is (re)started on every (re)connection. */
+  /** Registers a consumer; it is (re)started on every (re)connection. Resolves once it runs. */
   consume(consumer: Consumer): Promise<void>
   connected(): Promise<void>
   check(): Promise<void>
@@ -58,6 +58,7 @@ export const topology = (exchange: string) => ({
 export function createBus(url: string, exchange: string, log: Log, name = 'shop'): Bus {
   const names = topology(exchange)
   const consumers: Consumer[] = []
+  const startedOn = new WeakMap<Consumer, ChannelModel>()
   const inFlight = new Set<Promise<void>>()
   let model: ChannelModel | undefined
   let publisher: ConfirmChannel | undefined
@@ -97,7 +98,6 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     await ch.bindQueue(names.unrouted, names.unrouted, '')
     await ch.assertExchange(names.exchange, 'topic', { durable: true, alternateExchange: names.unrouted })
     await ch.assertExchange(names.deadLetters, 'direct', { durable: true })
-    for (const c of consumers) await declareQueue(ch, c)
     await ch.close()
   }
 
@@ -113,9 +113,13 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     for (const key of c.events) await ch.bindQueue(c.queue, names.exchange, key)
   }
 
+  /** Declares the consumer's queue and starts it, once per connection. */
   async function startConsumer(m: ChannelModel, c: Consumer) {
+    if (startedOn.get(c) === m) return
+    startedOn.set(c, m)
     const ch = await m.createChannel()
     ch.on('error', (err) => log.warn('amqp consumer channel error', { queue: c.queue, err: err.message }))
+    await declareQueue(ch, c)
     await ch.prefetch(c.prefetch ?? 32)
     const settled = settler(ch)
     const batch = c.handleBatch ? batcher(settled, c) : undefined
@@ -241,7 +245,7 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
   return {
     async publish(messages) {
       if (!messages.length) return
-      await up
+      // never wait for the broker here: the relay holds outbox rows locked meanwhile
       const ch = publisher
       if (!ch) throw new Error('amqp is not connected')
       for (const m of messages) {
@@ -259,12 +263,9 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
     },
     async consume(c) {
       consumers.push(c)
+      // resolves once the consumer runs; while the broker is away that waits for it
       await up
-      if (!model) return
-      const ch = await model.createChannel()
-      await declareQueue(ch, c)
-      await ch.close()
-      await startConsumer(model, c)
+      if (model && !consumersStopped) await startConsumer(model, c)
     },
     connected: () => up,
     async check() {

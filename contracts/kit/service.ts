@@ -33,9 +33,18 @@ export async function connectService(name: string, config: Config, migrations: U
     redis: cache.check,
     rabbitmq: bus.check,
   }
+  /**
+   * Waits for the consumers to run, but not for ever: with RabbitMQ away the service still
+   * serves HTTP (orders go to the outbox) and the consumers start when the broker is back.
+   */
+  const consumersRunning = async (starting: Promise<void>, waitMs = 5000) => {
+    const started = await Promise.race([starting.then(() => true), new Promise<false>((r) => setTimeout(r, waitMs, false))])
+    if (!started) log.warn('RabbitMQ is not reachable yet; serving HTTP, consuming once it is')
+  }
   return {
     log,
     sql,
+    consumersRunning,
     eventsSql,
     cache,
     bus,

@@ -17,7 +17,7 @@ export async function startOrder(config: OrderConfig) {
   const cache = ordersCache(base.cache)
   const orders = createOrders(createStore(base.sql), products, cache, base.log, config.idempotencyTtlHours)
   const ordersForEvents = createOrders(createStore(base.eventsSql), products, cache, base.log, config.idempotencyTtlHours)
-  await consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch)
+  await base.consumersRunning(consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch))
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   const resender = setInterval(
     () => orders.resendStale(config.pendingResendAfterSeconds).catch((err) => base.log.warn('resend failed', { err: String(err) })),

@@ -15,7 +15,7 @@ export async function startProduct(config: ProductConfig) {
   const cache = productCache(base.cache)
   const products = createProducts(createStore(base.sql), cache, base.log)
   const productsForEvents = createProducts(createStore(base.eventsSql), cache, base.log)
-  await consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch)
+  await base.consumersRunning(consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch))
   return { ...base, app: createApp(products, base) }
 }
 
