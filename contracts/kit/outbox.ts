@@ -75,7 +75,8 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
     while (active) {
       let timer: ReturnType<typeof setTimeout> | undefined
       const idle = new Promise<void>((resolve) => {
-        wake = resolve
+        // after a failure only the backoff timer may wake us, not every new commit
+        wake = failures ? () => {} : resolve
         timer = setTimeout(resolve, failures ? Math.min(5000, 100 * 2 ** failures) : pollMs)
       }).finally(() => clearTimeout(timer))
       try {
@@ -84,10 +85,11 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
         if (sent === batchSize) continue
       } catch (err) {
         failures++
-        log.warn('outbox relay failed; will retry', { err: String(err), failures })
+        if (failures === 1 || failures % 20 === 0) log.warn('outbox relay failed; will retry', { err: String(err), failures })
       }
       if (!active) break
       await idle
+      if (failures) continue
       // a commit woke us: give the commits right behind it a moment to join the same batch
       // (a few ms of latency for far fewer round trips under load)
       if (gatherMs) await new Promise((r) => setTimeout(r, gatherMs))

@@ -61,7 +61,7 @@ export async function captureEvents(iso: Isolated, keys: EventName[]) {
  * Has RabbitMQ close every connection of this run's services (their names carry the run's
  * exchange), through the management API, as a broker restart would. Returns how many it closed.
  */
-export async function closeBrokerConnections(iso: Isolated): Promise<number> {
+export async function closeBrokerConnections(iso: Isolated, atLeast = 1): Promise<number> {
   const api = iso.infra.managementUrl
   if (!api) throw new Error('closing broker connections needs the RabbitMQ management API (rabbitmq_management)')
   const { origin, username, password } = new URL(api)
@@ -69,8 +69,8 @@ export async function closeBrokerConnections(iso: Isolated): Promise<number> {
   const ours = await eventually(async () => {
     const all = (await (await fetch(`${origin}/api/connections`, { headers: auth })).json()) as { name: string; client_properties?: { connection_name?: string } }[]
     const found = all.filter((c) => c.client_properties?.connection_name?.includes(` ${iso.exchange} `))
-    return found.length > 0 && found
-  }, { what: 'broker connections of this run listed' })
+    return found.length >= atLeast && found
+  }, { what: `${atLeast} broker connections of this run listed` })
   for (const c of ours)
     await fetch(`${origin}/api/connections/${encodeURIComponent(c.name)}`, { method: 'DELETE', headers: { ...auth, 'x-reason': 'test: broker restart' } })
   return ours.length
