@@ -30,7 +30,7 @@ const say = (msg: string) => console.error(`[bench] ${msg}`)
 
 const ORDER_STOCK = 50_000_000
 const COLD_PRODUCTS = 400_000
-const production = { LOG_LEVEL: 'warn', DB_POOL_MAX: process.env.DB_POOL_MAX ?? '20' }
+const production = { LOG_LEVEL: 'warn' } // otherwise the services' own defaults
 
 const iso = await isolate('bench')
 const running: ServiceProcess[] = []
