@@ -36,9 +36,8 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
     list: (query: PageQuery) => store.list(pageLimit(query), query.cursor),
 
     async update(id: string, input: UpdateProduct): Promise<Product> {
-      const changes: ProductChanges = { ...input, price: undefined }
-      if (input.price !== undefined) changes.price = toMoney(input.price, 'body.price')
-      else delete changes.price
+      const { price, ...rest } = input
+      const changes: ProductChanges = price === undefined ? rest : { ...rest, price: toMoney(price, 'body.price') }
       const product = await store.update(id, changes)
       await cache.forget(id)
       if (!product) throw notFound(`product ${id}`)
