@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'bun:test'
+import { cents, DomainError, toMoney } from '@shop/kit'
+import { loadConfig as productConfig } from '../../../product/src/config.ts'
+import { loadConfig as orderConfig } from '../../../order/src/config.ts'
+
+describe('money', () => {
+  it.each([
+    ['19.99', '19.99'],
+    [19.99, '19.99'],
+    [0.1, '0.1'],
+    [20, '20'],
+    ['0.05', '0.05'],
+  ] as const)('when %p is given, then it is kept exactly as %p', (input, exact) => {
+    expect(toMoney(input, 'body.price')).toBe(exact)
+  })
+
+  it.each([19.999, '1.999', '-1', 1e-7, '1e3', '01.00'])('when %p is given, then it is refused naming the field', (input) => {
+    const error = (() => {
+      try {
+        toMoney(input as string | number, 'body.price')
+      } catch (e) {
+        return e
+      }
+    })() as DomainError
+    expect(error).toBeInstanceOf(DomainError)
+    expect(error.kind).toBe('Invalid')
+    expect(error.fields[0]!.field).toBe('body.price')
+  })
+
+  it('when amounts are compared, then "19.9" and "19.90" are the same number of cents', () => {
+    expect(cents('19.9')).toBe(1990n)
+    expect(cents('19.90')).toBe(cents('19.9'))
+    expect(cents('9999999999.99')).toBe(999999999999n)
+  })
+})
+
+describe('configuration', () => {
+  it('when nothing is set, then the documented defaults apply', () => {
+    expect(productConfig({})).toMatchObject({ port: 3000, queue: 'product.order-events', prefetch: 200, dbPoolMax: 10 })
+    expect(orderConfig({})).toMatchObject({ port: 8080, productUrl: 'http://127.0.0.1:3000', idempotencyTtlHours: 24 })
+  })
+
+  it('when variables are set, then they are converted to their types', () => {
+    expect(orderConfig({ PORT: '9090', PRODUCT_URL: 'http://product:3000/', LOG_LEVEL: 'warn' })).toMatchObject({
+      port: 9090,
+      productUrl: 'http://product:3000',
+      logLevel: 'warn',
+    })
+  })
+
+  it('when a variable is wrong, then start-up fails naming every bad one', () => {
+    expect(() => productConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT.*LOG_LEVEL|LOG_LEVEL.*PORT/)
+  })
+})
