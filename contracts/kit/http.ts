@@ -1,6 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
 import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@shop/contracts'
 import { DomainError, type ErrorKind } from './errors.ts'
+import { isTransient } from './retry.ts'
 import type { Log } from './log.ts'
 
 const PROBLEM_BASE = 'https://shop.example/problems/'
@@ -89,6 +90,12 @@ export const problems = (log: Log) =>
         case 'INVALID_COOKIE_SIGNATURE':
         case 'INVALID_FILE_TYPE':
           return reply(400, 'bad-request', 'Request is not valid')
+      }
+      if (isTransient(error)) {
+        // a dependency is away (database restarting, say): the client may simply try again
+        log.warn('dependency unavailable', { requestId, method: request.method, path, err: String(error) })
+        set.headers['retry-after'] = '2'
+        return reply(503, 'unavailable', 'A dependency is unavailable; try again shortly')
       }
       log.error('unhandled error', { requestId, method: request.method, path, error })
       return reply(500, 'internal', 'Internal error', { detail: 'The failure was logged with this request id.' })
