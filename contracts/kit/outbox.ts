@@ -52,7 +52,7 @@ export type Relay = { start(): void; stop(): Promise<void>; running(): boolean }
  * publishing a row twice. Wakes when this process commits events, and polls as a fallback
  * (rows of another replica that stopped, rows left by a failed publish).
  */
-export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pollMs = 500, gatherMs = 3 } = {}): Relay {
+export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pollMs = 500, gatherMs = 10 } = {}): Relay {
   let active = false
   let loop: Promise<void> | undefined
   let wake: () => void = () => {}

@@ -9,7 +9,7 @@ export const consumeStockEvents = (bus: Bus, orders: Orders, queue: string, pref
     prefetch,
     events: ['stock.reserved', 'stock.rejected'],
     handle: ({ event, headers }) => orders.settle(event as StockReserved | StockRejected, headers),
-    batch: { size: Math.max(1, Math.floor(prefetch / 2)), waitMs: 2 },
+    batch: { size: Math.max(1, Math.floor(prefetch / 2)), waitMs: 5 },
     handleBatch: (messages) =>
       orders.settleTogether(messages.map((m) => ({ event: m.event as StockReserved | StockRejected, headers: m.headers }))),
   })

@@ -13,7 +13,7 @@ export function consumeOrderEvents(bus: Bus, products: Products, queue: string, 
       else await products.releaseStock(event as OrderCancelled, headers)
     },
     // under load, orders arrive in bursts: take their stock in one transaction
-    batch: { size: Math.max(1, Math.floor(prefetch / 2)), waitMs: 2 },
+    batch: { size: Math.max(1, Math.floor(prefetch / 2)), waitMs: 5 },
     async handleBatch(messages) {
       const created = messages.filter((m) => m.routingKey === 'order.created')
       await products.takeStockTogether(created.map((m) => ({ event: m.event as OrderCreated, headers: m.headers })))
