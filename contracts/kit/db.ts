@@ -6,6 +6,9 @@ import postgres from 'postgres'
 export type Sql = postgres.Sql
 export type Tx = postgres.TransactionSql
 
+/** PostgreSQL said a unique key was already taken (SQLSTATE 23505). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string } | undefined)?.code === '23505'
+
 export function connectDb(url: string, max = 10): Sql {
   return postgres(url, { max, onnotice: () => {}, transform: postgres.camel, connect_timeout: 5 })
 }

@@ -28,11 +28,17 @@ export const requestId = () =>
     })
     .derive({ as: 'global' }, ({ set }) => ({ requestId: String(set.headers['x-request-id']) }))
 
-export function problemResponse(problem: Problem, headers: Record<string, unknown> = {}): Response {
-  const h = new Headers()
-  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') h.set(k, v)
-  h.set('content-type', PROBLEM_CONTENT_TYPE)
-  return new Response(JSON.stringify(problem), { status: problem.status, headers: h })
+/** The headers set so far on a request (`set.headers`) as a Headers object. */
+function headersOf(set: Record<string, unknown>): Headers {
+  const headers = new Headers()
+  for (const [k, v] of Object.entries(set)) if (typeof v === 'string') headers.set(k, v)
+  return headers
+}
+
+function problemResponse(problem: Problem, set: Record<string, unknown>): Response {
+  const headers = headersOf(set)
+  headers.set('content-type', PROBLEM_CONTENT_TYPE)
+  return new Response(JSON.stringify(problem), { status: problem.status, headers })
 }
 
 /** `/name` + body -> `body.name`; Elysia reports a union's every branch, so keep the first per field. */
@@ -60,6 +66,11 @@ export const problems = (log: Log) =>
       const contentType = request.headers.get('content-type')
       if (contentType && !/^application\/([a-z.+-]*\+)?json\b/i.test(contentType))
         throw new DomainError('UnsupportedMediaType', `Send the body as application/json, not ${contentType}`)
+    })
+    // Elysia answers a 204 with an empty body, which Deno's Response refuses ("null body status
+    // cannot have body"); an explicit null body works on both runtimes
+    .mapResponse({ as: 'global' }, ({ set }) => {
+      if (set.status === 204) return new Response(null, { status: 204, headers: headersOf(set.headers) })
     })
     .onError({ as: 'global' }, ({ code, error, set, request, path }) => {
       const requestId = typeof set.headers['x-request-id'] === 'string' ? set.headers['x-request-id'] : undefined
@@ -100,13 +111,3 @@ export const problems = (log: Log) =>
       log.error('unhandled error', { requestId, method: request.method, path, error })
       return reply(500, 'internal', 'Internal error', { detail: 'The failure was logged with this request id.' })
     })
-
-/**
- * 204 with the headers set so far. Elysia's own 204 carries an empty body, which Deno's
- * Response refuses ("null body status cannot have body"); an explicit null body works on both.
- */
-export function noContent(set: { headers: Record<string, unknown> }): Response {
-  const headers = new Headers()
-  for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string') headers.set(k, v)
-  return new Response(null, { status: 204, headers })
-}

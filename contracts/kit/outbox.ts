@@ -44,7 +44,7 @@ async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
   await tx`insert into outbox ${tx(events.map(outboxRow) as never)}`
 }
 
-export type Relay = { start(): void; stop(): Promise<void>; running(): boolean }
+export type Relay = { start(): void; stop(): Promise<void> }
 
 /**
  * Publishes unsent outbox rows in batches and removes them only after the broker confirmed
@@ -109,7 +109,6 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
       wake()
       await loop
     },
-    running: () => active,
   }
 }
 

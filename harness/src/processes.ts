@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { eventually } from './wait.ts'
 
@@ -15,12 +17,19 @@ export type ServiceProcess = {
   output(): string
 }
 
-export const entryOf = (service: 'product' | 'order') => fileURLToPath(new URL(`../../${service}/src/main.ts`, import.meta.url))
+const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/** The exact command a runtime serves a service with (the same as `deno task` / `bun run`). */
-export function commandFor(runtime: Runtime, entry: string): [string, string[]] {
-  if (runtime === 'deno') return ['deno', ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', entry]]
-  return [process.versions.bun ? process.execPath : 'bun', [entry]]
+/**
+ * The exact command a runtime serves a service with, run from the repository root: on Deno the
+ * `deno task` line from deno.json (one place for its permissions), on Bun `bun <service>/src/main.ts`.
+ */
+function commandFor(runtime: Runtime, service: 'product' | 'order'): [string, string[]] {
+  if (runtime === 'deno') {
+    const { tasks } = JSON.parse(readFileSync(join(root, 'deno.json'), 'utf8')) as { tasks: Record<string, string> }
+    const [cmd, ...args] = tasks[service]!.split(/\s+/)
+    return [cmd!, args]
+  }
+  return [process.versions.bun ? process.execPath : 'bun', [`${service}/src/main.ts`]]
 }
 
 export function freePort(): Promise<number> {
@@ -44,8 +53,9 @@ export async function spawnService(
   { runtime = 'bun', port, readyTimeout = 30_000, quiet = true }: { runtime?: Runtime; port?: number; readyTimeout?: number; quiet?: boolean } = {},
 ): Promise<ServiceProcess> {
   const listenOn = port ?? (await freePort())
-  const [cmd, args] = commandFor(runtime, entryOf(service))
+  const [cmd, args] = commandFor(runtime, service)
   const child: ChildProcess = spawn(cmd, args, {
+    cwd: root,
     env: { ...process.env, ...env, PORT: String(listenOn) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

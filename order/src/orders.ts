@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { pageLimit, type CreateOrder, type Order, type PageQuery, type StockRejected, type StockReserved } from '@shop/contracts'
-import { cents, conflict, DomainError, newEvent, notFound, toMoney, type Log } from '@shop/kit'
+import { cents, conflict, DomainError, isUniqueViolation, newEvent, notFound, toMoney, type Log } from '@shop/kit'
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import type { ProductClient } from './product-client.ts'
-import { isUniqueViolation, type Decision, type Store } from './store.ts'
+import type { Decision, Store } from './store.ts'
 
 export type Placed = { order: Order; replayed: boolean }
 
@@ -23,10 +23,7 @@ const decisionOf = (event: StockAnswer): Decision =>
 export function createOrders(store: Store, products: ProductClient, cache: OrdersCache, log: Log, idempotencyTtlHours: number) {
   async function replay(key: string, hash: string): Promise<Placed | undefined> {
     const found = await store.findByIdempotencyKey(key, idempotencyTtlHours)
-    if (!found) {
-      await store.forgetExpiredKey(key, idempotencyTtlHours)
-      return undefined
-    }
+    if (!found) return undefined
     if (found.hash !== hash)
       throw new DomainError('Invalid', 'This Idempotency-Key was used with a different body', [
         { field: 'headers.idempotency-key', message: 'already used for another request' },

@@ -1,11 +1,12 @@
 import { Elysia } from 'elysia'
 import { CreateOrder, CreateOrderHeaders, IdParams, Order, OrderPage, PageQuery, Problem, ProductIdParams } from '@shop/contracts'
+import { requestId } from '@shop/kit'
 import type { Orders } from './orders.ts'
 
 /** HTTP only: shapes come from contracts/, decisions from orders.ts, errors from the kit. */
 export const orderRoutes = (orders: Orders) =>
   new Elysia({ prefix: '/orders', detail: { tags: ['orders'] } })
-    .derive(({ set }) => ({ requestId: String(set.headers['x-request-id']) }))
+    .use(requestId()) // the app's own plugin (deduplicated by name): gives the routes `requestId`
     .post(
       '',
       async ({ body, headers, set, requestId }) => {

@@ -34,5 +34,3 @@ export async function startOrder(config: OrderConfig) {
     },
   }
 }
-
-export type OrderService = Awaited<ReturnType<typeof startOrder>>

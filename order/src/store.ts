@@ -18,8 +18,6 @@ const toOrder = (r: Row): Order => ({
 export type NewOrder = { id: string; productId: string; qty: number; unitPrice: string; requestId: string }
 export type IdempotencyKey = { key: string; hash: string }
 
-const UNIQUE_VIOLATION = '23505'
-export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === UNIQUE_VIOLATION
 
 export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirmed' | 'rejected'>; reason: StockRejectionReason | null }
 
@@ -67,16 +65,19 @@ export function createStore(sql: Sql) {
       return row && toOrder(row)
     },
 
+    /**
+     * The live order behind a key, in one round trip; an expired key is removed on the way, so
+     * it may be used again without standing in the new order's way.
+     */
     async findByIdempotencyKey(key: string, ttlHours: number): Promise<{ hash: string; order: Order } | undefined> {
       const [row] = await sql<(Row & { requestHash: string })[]>`
+        with expired as (
+          delete from idempotency_keys where key = ${key} and created_at <= now() - make_interval(hours => ${ttlHours})
+        )
         select o.*, k.request_hash from idempotency_keys k join orders o on o.id = k.order_id
         where k.key = ${key} and k.created_at > now() - make_interval(hours => ${ttlHours})`
       return row && { hash: row.requestHash, order: toOrder(row) }
     },
-
-    /** An expired key may be used again: it must not stand in the new order's way. */
-    forgetExpiredKey: (key: string, ttlHours: number) =>
-      sql`delete from idempotency_keys where key = ${key} and created_at <= now() - make_interval(hours => ${ttlHours})`,
 
     forgetExpiredKeys: (ttlHours: number) =>
       sql`delete from idempotency_keys where created_at <= now() - make_interval(hours => ${ttlHours})`,

@@ -5,7 +5,7 @@ import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig as orderConfig } from '../src/config.ts'
 import { startOrder } from '../src/start.ts'
-import { everyOrderFinal } from './env.ts'
+import { everyOrderFinal, stockIn } from './env.ts'
 
 // Both services reach RabbitMQ through a TCP hop this file can cut, as a broker restart would.
 let iso: Isolated
@@ -47,7 +47,7 @@ describe('when RabbitMQ goes away and comes back', () => {
     const final = await everyOrderFinal(iso.db('order'), p.id, 6, 30_000)
     expect(final.filter((o) => o.status === 'confirmed')).toHaveLength(4)
     expect(final.filter((o) => o.status === 'rejected')).toHaveLength(2)
-    const [{ qty }] = (await iso.db('product')`select qty from products where id = ${p.id}`) as unknown as [{ qty: number }]
+    const qty = await stockIn(iso.db('product'), p.id)
     expect(qty).toBe(0)
   }, 40_000)
 

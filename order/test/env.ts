@@ -33,7 +33,7 @@ export async function shopWorld(runtime: Runtime = 'bun') {
       if (res.status !== 201) throw new Error(`could not create product: ${res.text}`)
       return res.body as { id: string; price: string; qty: number }
     },
-    stockOf: async (productId: string) => (await world.productDb`select qty from products where id = ${productId}`)[0]?.qty as number,
+    stockOf: (productId: string) => stockIn(world.productDb, productId),
     /** waits until the order left `pending`, and returns it */
     settled: (orderId: string, timeout = 10_000) =>
       eventually(
@@ -86,7 +86,7 @@ export async function processWorld({ products = 1, orders = 1 } = {}) {
     productDb: iso.db('product'),
     orderDb: iso.db('order'),
     spawnOrder: (i = 0) => spawnService('order', orderEnv(i)),
-    stockOf: async (productId: string) => (await world.productDb`select qty from products where id = ${productId}`)[0]?.qty as number,
+    stockOf: (productId: string) => stockIn(world.productDb, productId),
     async stop() {
       await Promise.all([...orderProcs, ...productProcs].map((p) => p.stop()))
       await iso.cleanup()
@@ -104,3 +104,7 @@ export const everyOrderFinal = (orderDb: ReturnType<Isolated['db']>, productId: 
     },
     { timeout, what: `all ${count} accepted orders final` },
   )
+
+/** A product's stock, read straight from product's database. */
+export const stockIn = async (productDb: ReturnType<Isolated['db']>, productId: string) =>
+  (await productDb`select qty from products where id = ${productId}`)[0]?.qty as number

@@ -6,7 +6,7 @@ import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig as orderConfig } from '../src/config.ts'
 import { startOrder } from '../src/start.ts'
-import { everyOrderFinal } from './env.ts'
+import { everyOrderFinal, stockIn } from './env.ts'
 
 // Redis is a cache here, never the source of truth: with it gone, nothing may fail or get lost.
 let iso: Isolated
@@ -36,7 +36,7 @@ describe('when Redis is unreachable', () => {
     expect(accepted.length + replies.filter((r) => r.status === 409).length).toBe(5)
     const final = await everyOrderFinal(iso.db('order'), p.id, accepted.length)
     const confirmed = final.filter((o) => o.status === 'confirmed').length
-    const [{ qty }] = (await iso.db('product')`select qty from products where id = ${p.id}`) as unknown as [{ qty: number }]
+    const qty = await stockIn(iso.db('product'), p.id)
     expect(confirmed).toBe(3)
     expect(qty).toBe(0)
   })

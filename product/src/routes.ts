@@ -1,6 +1,5 @@
 import { Elysia } from 'elysia'
 import { CreateProduct, IdParams, PageQuery, Problem, Product, ProductPage, UpdateProduct } from '@shop/contracts'
-import { noContent } from '@shop/kit'
 import type { Products } from './products.ts'
 
 const errors = { 400: Problem, 404: Problem, 415: Problem, 422: Problem }
@@ -50,7 +49,7 @@ export const productRoutes = (products: Products) =>
       '/:id',
       async ({ params, set }) => {
         await products.remove(params.id)
-        return noContent(set)
+        set.status = 204
       },
       {
         params: IdParams,

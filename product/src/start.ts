@@ -18,5 +18,3 @@ export async function startProduct(config: ProductConfig) {
   await base.consumersRunning(consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch))
   return { ...base, app: createApp(products, base) }
 }
-
-export type ProductService = Awaited<ReturnType<typeof startProduct>>

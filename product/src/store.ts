@@ -1,5 +1,5 @@
 import type { Product, StockRejectionReason } from '@shop/contracts'
-import { eventsCommitted, outboxRow, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
+import { eventsCommitted, isUniqueViolation, outboxRow, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 
 type Row = { id: string; name: string; price: string; qty: number; createdAt: Date; updatedAt: Date }
 
@@ -17,7 +17,6 @@ export type ProductChanges = Partial<Pick<NewProduct, 'name' | 'price' | 'qty'>>
 export type StockRequest = { orderId: string; eventId: string; productId: string; qty: number }
 export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason: StockRejectionReason } | { status: 'duplicate' }
 
-const UNIQUE_VIOLATION = '23505'
 
 type Answers = { reserved: OutboxEvent; rejected: OutboxEvent }
 
@@ -115,7 +114,7 @@ export function createStore(sql: Sql) {
         eventsCommitted()
         return outcome
       } catch (err) {
-        if ((err as { code?: string }).code === UNIQUE_VIOLATION) return { status: 'duplicate' }
+        if (isUniqueViolation(err)) return { status: 'duplicate' }
         throw err
       }
     },
