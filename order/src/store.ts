@@ -1,5 +1,5 @@
 import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
-import { eventsCommitted, outboxRow, transactionWithEvents, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
+import { eventsCommitted, grouped, outboxRow, transactionWithEvents, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date; requestId: string | null }
 
@@ -28,37 +28,52 @@ async function decideStatement(q: Sql | Tx, { orderId, status, reason }: Decisio
   return row && toOrder(row)
 }
 
+type Placing = { order: NewOrder; event: OutboxEvent; idempotency?: IdempotencyKey }
+
 export function createStore(sql: Sql) {
+  const insertTogether = grouped(async (placing: Placing[]): Promise<Order[]> => {
+    const column = <T>(f: (p: Placing) => T) => placing.map(f)
+    const events = column((p) => outboxRow(p.event))
+    const ids = column((p) => p.order.id)
+    const rows = await sql<Row[]>`
+      with placed as (
+        insert into orders (id, product_id, qty, unit_price, total_price, status, request_id)
+        select id, product_id, qty, unit_price, unit_price * qty, 'pending', request_id
+        from unnest(${ids}::uuid[], ${column((p) => p.order.productId)}::uuid[], ${column((p) => p.order.qty)}::int[],
+                    ${column((p) => p.order.unitPrice)}::numeric[], ${column((p) => p.order.requestId)}::text[])
+          as n(id, product_id, qty, unit_price, request_id)
+        returning *
+      ),
+      keyed as (
+        insert into idempotency_keys (key, request_hash, order_id)
+        select k.key, k.hash, placed.id
+        from unnest(${column((p) => p.idempotency?.key ?? null)}::text[], ${column((p) => p.idempotency?.hash ?? null)}::text[], ${ids}::uuid[])
+          as k(key, hash, order_id)
+        join placed on placed.id = k.order_id
+        where k.key is not null
+      ),
+      announced as (
+        insert into outbox (event_id, routing_key, payload, headers)
+        select e.event_id, e.routing_key, e.payload, e.headers
+        from unnest(${events.map((e) => e.event_id)}::uuid[], ${events.map((e) => e.routing_key)}::text[],
+                    ${events.map((e) => e.payload as never)}::jsonb[], ${events.map((e) => e.headers as never)}::jsonb[])
+          as e(event_id, routing_key, payload, headers)
+      )
+      select * from placed`
+    eventsCommitted()
+    const byId = new Map(rows.map((r) => [r.id, toOrder(r)]))
+    return ids.map((id) => byId.get(id)!)
+  })
+
   return {
     /**
-     * The order, its idempotency key and its order.created event in one statement (so one
-     * round trip and one commit): either all three exist or none. The total is computed by
-     * PostgreSQL in exact numeric. A reused key fails the whole statement on its unique index.
+     * The order, its idempotency key and its order.created event in one statement, so either
+     * all three exist or none; orders placed at the same moment share that statement (one round
+     * trip and one commit for all). Totals are computed by PostgreSQL in exact numeric. A reused
+     * key fails its statement on the unique index (and `grouped` then retries the others alone).
      */
-    async insertPending(order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> {
-      const announced = outboxRow(event)
-      const [row] = await sql<Row[]>`
-        with placed as (
-          insert into orders (id, product_id, qty, unit_price, total_price, status, request_id)
-          values (${order.id}, ${order.productId}, ${order.qty}, ${order.unitPrice},
-                  ${order.unitPrice}::numeric * ${order.qty}, 'pending', ${order.requestId})
-          returning *
-        ),
-        keyed as (
-          insert into idempotency_keys (key, request_hash, order_id)
-          select ${idempotency?.key ?? null}::text, ${idempotency?.hash ?? null}::text, id from placed
-          where ${idempotency?.key ?? null}::text is not null
-        ),
-        announced as (
-          insert into outbox (event_id, routing_key, payload, headers)
-          select ${announced.event_id}::uuid, ${announced.routing_key}, ${sql.json(announced.payload as never)}::jsonb,
-                 ${sql.json(announced.headers)}::jsonb
-          from placed
-        )
-        select * from placed`
-      eventsCommitted()
-      return toOrder(row!)
-    },
+    insertPending: (order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> =>
+      insertTogether({ order, event, idempotency }),
 
     async find(id: string): Promise<Order | undefined> {
       const [row] = await sql<Row[]>`select * from orders where id = ${id}`

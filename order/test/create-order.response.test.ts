@@ -107,18 +107,33 @@ describe.each(runtimes)('on %s', (runtime) => {
       expect(n!.n).toBe(1)
     })
 
-    it('when the key is older than 24 h, then it has expired and the request places a new order', async () => {
-    const p = await w.product(5)
-    const key = crypto.randomUUID()
-    const first = await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
-    await w.orderDb`update idempotency_keys set created_at = now() - interval '25 hours' where key = ${key}`
-    const again = await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
-    expect(again.status).toBe(201)
-    expect(again.body.id).not.toBe(first.body.id)
-    expect(again.headers.get('idempotent-replayed')).toBeNull()
-  })
+    it('when the same new key arrives several times at once among other orders, then it stores one order and the others are all stored', async () => {
+      const p = await w.product(50)
+      const key = crypto.randomUUID()
+      // requests placed together share one insert statement: the key's duplicates must not sink the rest
+      const [keyed, others] = await Promise.all([
+        Promise.all([1, 2, 3, 4].map(() => w.orders.post('/orders', { productId: p.id, qty: 2 }, { 'idempotency-key': key }))),
+        Promise.all([1, 2, 3, 4, 5, 6].map(() => w.orders.post('/orders', { productId: p.id, qty: 1 }))),
+      ])
+      for (const r of [...keyed, ...others]) expectJson(r, 201, Order)
+      expect(new Set(keyed.map((r) => r.body.id)).size).toBe(1)
+      expect(keyed.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(3)
+      const [n] = await w.orderDb`select count(*)::int as n from orders where product_id = ${p.id}`
+      expect(n!.n).toBe(1 + others.length)
+    })
 
-  it('when the same key comes with another body, then answers a 422 problem', async () => {
+    it('when the key is older than 24 h, then it has expired and the request places a new order', async () => {
+      const p = await w.product(5)
+      const key = crypto.randomUUID()
+      const first = await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
+      await w.orderDb`update idempotency_keys set created_at = now() - interval '25 hours' where key = ${key}`
+      const again = await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
+      expect(again.status).toBe(201)
+      expect(again.body.id).not.toBe(first.body.id)
+      expect(again.headers.get('idempotent-replayed')).toBeNull()
+    })
+
+    it('when the same key comes with another body, then answers a 422 problem', async () => {
       const p = await w.product(5)
       const key = crypto.randomUUID()
       await w.orders.post('/orders', { productId: p.id, qty: 1 }, { 'idempotency-key': key })
