@@ -58,15 +58,16 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
   let wake: () => void = () => {}
   const onCommit = () => wake()
 
+  // Rows are deleted and published in one transaction that commits only after the broker
+  // confirmed them: a failed publish rolls back and the rows are there for the next try.
   const publishBatch = () =>
     sql.begin(async (tx) => {
       const rows = await tx<{ id: string; eventId: string; routingKey: EventName; payload: unknown; headers: Record<string, string> }[]>`
-        select id, event_id, routing_key, payload, headers from outbox
-        order by id limit ${batchSize} for update skip locked`
+        delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
+        returning id, event_id, routing_key, payload, headers`
       if (!rows.length) return 0
-      await bus.publish(rows.map((r) => ({ ...r })))
-      // confirmed by the broker: only now is the row done with (the broker keeps the event)
-      await tx`delete from outbox where id in ${tx(rows.map((r) => r.id))}`
+      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1)) // in the order they were written
+      await bus.publish(rows)
       return rows.length
     })
 

@@ -1,5 +1,5 @@
 import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
-import { eventsCommitted, grouped, outboxRow, transactionWithEvents, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
+import { eventsCommitted, grouped, outboxRow, transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date; requestId: string | null }
 
@@ -21,11 +21,26 @@ export type IdempotencyKey = { key: string; hash: string }
 
 export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirmed' | 'rejected'>; reason: StockRejectionReason | null }
 
-async function decideStatement(q: Sql | Tx, { orderId, status, reason }: Decision): Promise<Order | undefined> {
-  const [row] = await q<Row[]>`
-    update orders set status = ${status}, rejection_reason = ${reason}, updated_at = now()
-    where id = ${orderId} and status = 'pending' returning *`
-  return row && toOrder(row)
+/**
+ * pending -> confirmed | rejected for each decision, in one statement: a repeated or late
+ * decision finds nothing to change. The first decision per order counts, as if applied in turn.
+ * (`id = any(...)` keeps the planner on the primary key: joined to the decisions alone it once
+ * chose a hash join that read the whole table.)
+ */
+async function decideAll(sql: Sql, decisions: Decision[]): Promise<(Order | undefined)[]> {
+  const first = decisions.filter((d, i) => decisions.findIndex((e) => e.orderId === d.orderId) === i)
+  const ids = first.map((d) => d.orderId)
+  const rows = await sql<Row[]>`
+    update orders o set status = d.status, rejection_reason = d.reason, updated_at = now()
+    from unnest(${ids}::uuid[], ${first.map((d) => d.status)}::text[], ${first.map((d) => d.reason)}::text[]) as d(id, status, reason)
+    where o.id = any(${ids}::uuid[]) and o.id = d.id and o.status = 'pending'
+    returning o.*`
+  const changed = new Map(rows.map((r) => [r.id, toOrder(r)]))
+  return decisions.map((d) => {
+    const order = changed.get(d.orderId)
+    changed.delete(d.orderId) // a repeat of the same order in this batch changed nothing
+    return order
+  })
 }
 
 type Placing = { order: NewOrder; event: OutboxEvent; idempotency?: IdempotencyKey }
@@ -107,17 +122,10 @@ export function createStore(sql: Sql) {
     },
 
     /** pending -> confirmed | rejected, once: a repeated or late event finds nothing to change. */
-    async decide(decision: Decision): Promise<Order | undefined> {
-      return decideStatement(sql, decision)
-    },
+    decide: async (decision: Decision): Promise<Order | undefined> => (await decideAll(sql, [decision]))[0],
 
-    /**
-     * Decisions that arrived together, pipelined in one transaction: one commit for all. (One
-     * statement over a VALUES list tempted the planner into a hash join that read the whole
-     * orders table for every batch; primary-key updates cannot.)
-     */
-    decideMany: (decisions: Decision[]): Promise<(Order | undefined)[]> =>
-      sql.begin((tx) => Promise.all(decisions.map((d) => decideStatement(tx, d)))),
+    /** Decisions that arrived together: one statement, one commit. */
+    decideMany: (decisions: Decision[]) => decideAll(sql, decisions),
 
     /**
      * Pending orders that have waited longer than `seconds` for their stock answer get their

@@ -52,6 +52,22 @@ describe('order.created -> stock.reserved | stock.rejected -> order settled', ()
     expect(after.updatedAt).toBe((await w.settled(order.id)).updatedAt)
     expect(await w.stockOf(p.id)).toBe(3)
   })
+  it('when contradicting answers for a pending order arrive back to back, then the first decides and the second changes nothing', async () => {
+    const p = await w.product(5)
+    const order = await w.withRelayPaused(async () => {
+      const o = await place(p.id, 1)
+      await w.orderDb`delete from outbox where payload->>'orderId' = ${o.id}` // product never hears of it
+      return o
+    })
+    // one right behind the other, so they usually reach the consumer in one batch
+    await publish(w.iso, 'stock.rejected', eventOf('stock.rejected', { orderId: order.id, productId: p.id, qty: 1, reason: 'insufficient_stock' }))
+    await publish(w.iso, 'stock.reserved', eventOf('stock.reserved', { orderId: order.id, productId: p.id, qty: 1 }))
+    await eventually(async () => (await queueDepth(w.iso, w.iso.queues.order)) === 0, { what: 'order queue drained' })
+    const settled = await w.settled(order.id)
+    expect(settled).toMatchObject({ status: 'rejected', rejectionReason: 'insufficient_stock' })
+    const [{ n }] = (await w.orderDb`select count(*)::int as n from orders where id = ${order.id} and status = 'rejected'`) as [{ n: number }]
+    expect(n).toBe(1)
+  })
 })
 
 describe('DELETE /orders/:id', () => {
