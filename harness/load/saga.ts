@@ -15,14 +15,29 @@ export type SagaSummary = {
   invariantHolds: boolean
 }
 
-/** Waits until no order of the product is pending (or the deadline passes), timing the drain. */
-export async function drain(orderDb: postgres.Sql, productId: string, timeoutMs = 60_000): Promise<number> {
+/**
+ * Waits until no order of the product is pending and none has been added for `quietMs`, and
+ * returns the seconds from the call to the first moment that held. (The load generator stops
+ * without waiting for its last replies: orders it sent may still be landing after it returned.)
+ */
+export async function drain(orderDb: postgres.Sql, productId: string, { timeoutMs = 60_000, quietMs = 1_000 } = {}): Promise<number> {
   const started = performance.now()
+  let drainedAt: number | undefined
+  let seen = -1
   await eventually(
-    async () => (await orderDb`select count(*)::int as n from orders where product_id = ${productId} and status = 'pending'`)[0]!.n === 0,
+    async () => {
+      const [r] = await orderDb<{ total: number; pending: number }[]>`
+        select count(*)::int as total, count(*) filter (where status = 'pending')::int as pending
+        from orders where product_id = ${productId}`
+      const now = performance.now()
+      if (r!.pending > 0) drainedAt = undefined
+      else if (r!.total !== seen || drainedAt === undefined) drainedAt = now
+      seen = r!.total
+      return drainedAt !== undefined && now - drainedAt >= quietMs
+    },
     { timeout: timeoutMs, interval: 50, what: 'saga drained' },
   ).catch(() => undefined)
-  return (performance.now() - started) / 1000
+  return ((drainedAt ?? performance.now()) - started) / 1000
 }
 
 /** Final states, event lag (order created -> final state) and the stock invariant. */
