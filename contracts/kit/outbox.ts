@@ -63,10 +63,12 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
   const publishBatch = () =>
     sql.begin(async (tx) => {
       const rows = await tx<{ id: string; eventId: string; routingKey: EventName; payload: unknown; headers: Record<string, string> }[]>`
-        delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
-        returning id, event_id, routing_key, payload, headers`
+        with taken as (
+          delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
+          returning id, event_id, routing_key, payload, headers
+        )
+        select * from taken order by id` // published in the order they were written
       if (!rows.length) return 0
-      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1)) // in the order they were written
       await bus.publish(rows)
       return rows.length
     })

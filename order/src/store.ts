@@ -18,7 +18,6 @@ const toOrder = (r: Row): Order => ({
 export type NewOrder = { id: string; productId: string; qty: number; unitPrice: string; requestId: string }
 export type IdempotencyKey = { key: string; hash: string }
 
-
 export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirmed' | 'rejected'>; reason: StockRejectionReason | null }
 
 /**
@@ -28,19 +27,18 @@ export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirme
  * chose a hash join that read the whole table.)
  */
 async function decideAll(sql: Sql, decisions: Decision[]): Promise<(Order | undefined)[]> {
-  const first = decisions.filter((d, i) => decisions.findIndex((e) => e.orderId === d.orderId) === i)
-  const ids = first.map((d) => d.orderId)
+  const first = new Map<string, Decision>()
+  for (const d of decisions) if (!first.has(d.orderId)) first.set(d.orderId, d)
+  const chosen = [...first.values()]
+  const ids = chosen.map((d) => d.orderId)
   const rows = await sql<Row[]>`
     update orders o set status = d.status, rejection_reason = d.reason, updated_at = now()
-    from unnest(${ids}::uuid[], ${first.map((d) => d.status)}::text[], ${first.map((d) => d.reason)}::text[]) as d(id, status, reason)
+    from unnest(${ids}::uuid[], ${chosen.map((d) => d.status)}::text[], ${chosen.map((d) => d.reason)}::text[]) as d(id, status, reason)
     where o.id = any(${ids}::uuid[]) and o.id = d.id and o.status = 'pending'
     returning o.*`
   const changed = new Map(rows.map((r) => [r.id, toOrder(r)]))
-  return decisions.map((d) => {
-    const order = changed.get(d.orderId)
-    changed.delete(d.orderId) // a repeat of the same order in this batch changed nothing
-    return order
-  })
+  // a repeat of the same order in this batch changed nothing
+  return decisions.map((d) => (first.get(d.orderId) === d ? changed.get(d.orderId) : undefined))
 }
 
 type Placing = { order: NewOrder; event: OutboxEvent; idempotency?: IdempotencyKey }

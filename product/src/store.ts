@@ -17,7 +17,6 @@ export type ProductChanges = Partial<Pick<NewProduct, 'name' | 'price' | 'qty'>>
 export type StockRequest = { orderId: string; eventId: string; productId: string; qty: number }
 export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason: StockRejectionReason } | { status: 'duplicate' }
 
-
 type Answers = { reserved: OutboxEvent; rejected: OutboxEvent }
 
 /**
