@@ -2,10 +2,19 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Elysia } from 'elysia'
-import { swagger } from '@elysiajs/swagger'
-import { Health, Readiness } from '@shop/contracts'
+import { Health, Readiness, namedSchemas } from '@shop/contracts'
+import { asyncApiDocument, type AsyncApiOptions } from './asyncapi.ts'
+import { openApiDocument, type DocInfo, type DocRoute, type OpenApiOptions } from './openapi.ts'
 
-type Info = { title: string; version: string; description: string }
+export type ServiceDocs = {
+  title: string
+  description: string
+  /** the default port, for the `servers` entry a generated client starts from */
+  port: number
+  schemas: OpenApiOptions['schemas']
+  tags: OpenApiOptions['tags']
+  events: Pick<AsyncApiOptions, 'sends' | 'receives' | 'exchange' | 'queue'>
+}
 
 const assetTypes = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -20,35 +29,50 @@ const asset = (name: Asset) => {
   return assets.get(name)!
 }
 
-const page = (info: Info) => `<!doctype html>
+const page = (title: string) => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8" />
   <meta name="viewport" content="width=device-width, initial-scale=1" />
-  <title>${info.title}</title>
+  <title>${title}</title>
+  <link rel="icon" href="data:," />
   <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
 </head>
 <body>
   <div id="swagger-ui"></div>
   <script src="/docs/assets/swagger-ui-bundle.js"></script>
-  <script>window.onload = () => { window.ui = SwaggerUIBundle({ url: '/docs/json', dom_id: '#swagger-ui' }) }</script>
+  <script>window.onload = () => { window.ui = SwaggerUIBundle({ url: '/docs/json', dom_id: '#swagger-ui', persistAuthorization: true }) }</script>
 </body>
 </html>`
 
+const json = (doc: unknown) => {
+  const body = JSON.stringify(doc)
+  return () => new Response(body, { headers: { 'content-type': 'application/json; charset=utf-8' } })
+}
+
 /**
- * OpenAPI at /docs/json (generated from the route schemas, i.e. from contracts/) and Swagger UI
- * at /docs. The plugin's own page pulls Swagger UI from a CDN, so /docs is answered here first
- * with a page whose assets come from swagger-ui-dist in node_modules: it works offline.
+ * Swagger UI at /docs (assets from swagger-ui-dist in node_modules: no CDN), OpenAPI 3.1 at
+ * /docs/json built from `routes` (the app's route table, so every route documents itself from its
+ * contract schemas), and the AsyncAPI 3.0 document of the service's events at /docs/asyncapi.json.
  */
-export const docs = (info: Info) => {
-  const html = page(info)
+export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
+  const info: DocInfo = {
+    title: service.title,
+    version: '1.0.0',
+    description: `${service.description}\n\nThe events this service sends and receives: [AsyncAPI document](/docs/asyncapi.json).`,
+  }
+  const openapi = openApiDocument(routes, {
+    info,
+    schemas: { ...namedSchemas.common, ...service.schemas },
+    servers: [{ url: '/', description: `this server (port ${service.port} unless PORT says otherwise)` }],
+    tags: [...service.tags, { name: 'ops', description: 'Liveness and readiness' }],
+  })
+  const asyncapi = asyncApiDocument({ info: { ...info, title: `${service.title}: events`, description: service.description }, ...service.events })
+  const hide = { detail: { hide: true } }
   return new Elysia({ name: 'docs' })
-    .onRequest(({ request }) => {
-      const { pathname } = new URL(request.url)
-      if (pathname === '/docs' || pathname === '/docs/')
-        return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } })
-    })
-    .use(swagger({ path: '/docs', specPath: '/docs/json', provider: 'swagger-ui', documentation: { info } }))
+    .get('/docs', () => new Response(page(service.title), { headers: { 'content-type': 'text/html; charset=utf-8' } }), hide)
+    .get('/docs/json', json(openapi), hide)
+    .get('/docs/asyncapi.json', json(asyncapi), hide)
     .get(
       '/docs/assets/:file',
       ({ params, status }) => {
@@ -58,7 +82,7 @@ export const docs = (info: Info) => {
           headers: { 'content-type': assetTypes[name], 'cache-control': 'public, max-age=86400' },
         })
       },
-      { detail: { hide: true } },
+      hide,
     )
 }
 
@@ -67,7 +91,7 @@ export const health = (checks: Record<string, () => Promise<unknown>>) =>
   new Elysia({ name: 'health' })
     .get('/health', () => ({ status: 'ok' as const }), {
       response: Health,
-      detail: { tags: ['ops'], summary: 'Liveness: the process answers' },
+      detail: { operationId: 'health', tags: ['ops'], summary: 'Liveness: the process answers' },
     })
     .get(
       '/ready',
@@ -87,6 +111,11 @@ export const health = (checks: Record<string, () => Promise<unknown>>) =>
       },
       {
         response: { 200: Readiness, 503: Readiness },
-        detail: { tags: ['ops'], summary: 'Readiness: PostgreSQL, Redis and RabbitMQ answer' },
+        detail: {
+          operationId: 'ready',
+          tags: ['ops'],
+          summary: 'Readiness: PostgreSQL, Redis and RabbitMQ answer',
+          responses: { 200: { description: 'Every dependency answers' }, 503: { description: 'A dependency does not answer; `checks` says which' } },
+        },
       },
     )

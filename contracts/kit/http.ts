@@ -47,7 +47,9 @@ function fieldErrors(error: Readonly<ValidationError>): FieldError[] {
   for (const e of error.all) {
     const path = 'path' in e && e.path ? e.path.slice(1).replaceAll('/', '.') : ''
     const field = path ? `${error.type}.${path}` : error.type
-    if (!seen.has(field)) seen.set(field, 'message' in e ? e.message : 'is not valid')
+    // a contract may word the message itself (`error`), instead of TypeBox's "Expected string to match '^…'"
+    const own = 'schema' in e ? (e.schema as { error?: unknown }).error : undefined
+    if (!seen.has(field)) seen.set(field, typeof own === 'string' ? own : 'message' in e ? e.message : 'is not valid')
   }
   return [...seen].map(([field, message]) => ({ field, message }))
 }

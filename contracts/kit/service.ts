@@ -1,8 +1,8 @@
-import { Elysia } from 'elysia'
+import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from './bus.ts'
 import { createCache } from './cache.ts'
 import { connectDb, ensureDatabase, migrate } from './db.ts'
-import { docs, health } from './docs.ts'
+import { docs, health, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
 import { createRelay } from './outbox.ts'
@@ -43,6 +43,7 @@ export async function connectService(name: string, config: Config, migrations: U
   }
   return {
     log,
+    exchange: config.exchange,
     sql,
     consumersRunning,
     eventsSql,
@@ -62,11 +63,12 @@ export async function connectService(name: string, config: Config, migrations: U
 
 export type ServiceBase = Awaited<ReturnType<typeof connectService>>
 
-/** The HTTP shell every service shares: request ids, problem+json, docs, health and readiness. */
-export const serviceApp = (info: { title: string; description: string }, base: Pick<ServiceBase, 'log' | 'checks'>) =>
+/**
+ * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
+ * service's routes, and last the docs, generated from every route registered before them.
+ */
+export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks'>, routes: AnyElysia) {
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped
-  new Elysia({ normalize: false })
-    .use(requestId())
-    .use(problems(base.log))
-    .use(docs({ ...info, version: '1.0.0' }))
-    .use(health(base.checks))
+  const app = new Elysia({ normalize: false }).use(requestId()).use(problems(base.log)).use(health(base.checks)).use(routes)
+  return app.use(docs(info, app.routes))
+}

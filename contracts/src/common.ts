@@ -19,6 +19,15 @@ export const MoneyInput = t.Union([Money, t.Number({ minimum: 0, maximum: 9_999_
   examples: ['19.99'],
 })
 
+/**
+ * Text a person typed: no control characters (NUL would be refused by PostgreSQL) and no lone
+ * UTF-16 surrogate (it would be stored as U+FFFD). A surrogate pair, an emoji say, is fine. The
+ * pattern means the same with and without the regex `u` flag.
+ */
+export const TextPattern = '^(?:[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$'
+export const Text = (options: { minLength: number; maxLength: number; examples: string[]; description?: string }) =>
+  t.String({ pattern: TextPattern, error: 'must be text without control characters or lone surrogates', ...options })
+
 /** Stock and order quantities: whole units, never negative. */
 export const Qty = t.Integer({ minimum: 0, maximum: 1_000_000_000, examples: [10] })
 export const PositiveQty = t.Integer({ minimum: 1, maximum: 1_000_000, examples: [1] })

@@ -30,12 +30,19 @@ export const CreateOrder = t.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ productId: '0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24', qty: 2, price: '19.99' }] },
 )
 
 export const CreateOrderHeaders = t.Object({
   'idempotency-key': t.Optional(
-    t.String({ minLength: 1, maxLength: 200, description: 'retries with the same key and body return the first order (24 h)' }),
+    t.String({
+      minLength: 1,
+      maxLength: 200,
+      description:
+        'Makes retries safe: a request with a key seen in the last 24 h and the same body gets the first answer again ' +
+        '(201, `Idempotent-Replayed: true`) and places no second order; the same key with another body is refused (422).',
+      examples: ['5b0c1f8e-2c1d-4b7a-9a53-0d0e4f1a2b3c'],
+    }),
   ),
 })
 

@@ -20,7 +20,13 @@ export const Problem = t.Object(
   { description: 'RFC 9457 problem details' },
 )
 
+/** A 400: the same problem, always with the list of offending fields. */
+export const ValidationProblem = t.Composite([Problem, t.Object({ errors: t.Array(FieldError, { minItems: 1 }) })], {
+  description: 'RFC 9457 problem details naming every offending field',
+})
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
 export type FieldError = Static<typeof FieldError>
 export type Problem = Static<typeof Problem>
+export type ValidationProblem = Static<typeof ValidationProblem>

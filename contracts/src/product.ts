@@ -1,7 +1,7 @@
 import { Type as t, type Static } from '@sinclair/typebox'
-import { Money, MoneyInput, pageOf, Qty, Timestamp, Uuid } from './common.ts'
+import { Money, MoneyInput, pageOf, Qty, Text, Timestamp, Uuid } from './common.ts'
 
-const Name = t.String({ minLength: 1, maxLength: 200, examples: ['Coffee beans 1kg'] })
+const Name = Text({ minLength: 1, maxLength: 200, examples: ['Coffee beans 1kg'] })
 
 export const Product = t.Object({
   id: Uuid,
@@ -14,12 +14,12 @@ export const Product = t.Object({
 
 export const CreateProduct = t.Object(
   { name: Name, price: MoneyInput, qty: Qty },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Coffee beans 1kg', price: '19.99', qty: 10 }] },
 )
 
 export const UpdateProduct = t.Object(
   { name: t.Optional(Name), price: t.Optional(MoneyInput), qty: t.Optional(Qty) },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ price: '17.49', qty: 25 }] },
 )
 
 export const ProductPage = pageOf(Product)

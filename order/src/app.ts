@@ -1,7 +1,19 @@
 import { serviceApp, type ServiceBase } from '@shop/kit'
+import { namedSchemas } from '@shop/contracts'
 import type { Orders } from './orders.ts'
 import { orderRoutes } from './routes.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (orders: Orders, base: Pick<ServiceBase, 'log' | 'checks'>) =>
-  serviceApp({ title: 'order service', description: 'Orders of the shop and their lifecycle.' }, base).use(orderRoutes(orders))
+export const createApp = (orders: Orders, base: Pick<ServiceBase, 'log' | 'checks' | 'exchange'>, queue: string) =>
+  serviceApp(
+    {
+      title: 'order service',
+      description: 'Orders of the shop and their lifecycle.',
+      port: 8080,
+      schemas: namedSchemas.order,
+      tags: [{ name: 'orders', description: 'Orders and their lifecycle: pending, then confirmed or rejected; cancelled' }],
+      events: { exchange: base.exchange, queue, sends: ['order.created', 'order.cancelled'], receives: ['stock.reserved', 'stock.rejected'] },
+    },
+    base,
+    orderRoutes(orders),
+  )

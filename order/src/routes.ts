@@ -1,11 +1,26 @@
 import { Elysia } from 'elysia'
-import { CreateOrder, CreateOrderHeaders, IdParams, Order, OrderPage, PageQuery, Problem, ProductIdParams } from '@shop/contracts'
-import { requestId } from '@shop/kit'
+import {
+  CreateOrder,
+  CreateOrderHeaders,
+  IdParams,
+  Order,
+  OrderPage,
+  PageQuery,
+  Problem,
+  ProductIdParams,
+  ValidationProblem,
+} from '@shop/contracts'
+import { described, requestId } from '@shop/kit'
 import type { Orders } from './orders.ts'
+
+const tags = ['orders']
+// every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
+const failures = { 400: ValidationProblem, 503: Problem }
+const noOrder = { description: 'No order with this id' }
 
 /** HTTP only: shapes come from contracts/, decisions from orders.ts, errors from the kit. */
 export const orderRoutes = (orders: Orders) =>
-  new Elysia({ prefix: '/orders', detail: { tags: ['orders'] } })
+  new Elysia({ prefix: '/orders' })
     .use(requestId()) // the app's own plugin (deduplicated by name): gives the routes `requestId`
     .post(
       '',
@@ -19,20 +34,34 @@ export const orderRoutes = (orders: Orders) =>
       {
         body: CreateOrder,
         headers: CreateOrderHeaders,
-        response: { 201: Order, 400: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem, 503: Problem },
+        response: { 201: Order, 404: Problem, 409: Problem, 415: Problem, 422: Problem, ...failures },
         detail: {
+          operationId: 'placeOrder',
+          tags,
           summary: 'Place an order',
           description:
             'Checks the product, stores the order as `pending` and publishes `order.created`; the order becomes ' +
-            '`confirmed` or `rejected` when product has taken (or could not take) the stock. 404: unknown product; ' +
-            '409: price changed or not enough stock; 503: product unreachable (see Retry-After).',
+            '`confirmed` or `rejected` when product has taken (or could not take) the stock. The total is computed here.',
+          responses: {
+            201: described('The order, `pending`; `Location` names it', 'Idempotent-Replayed'),
+            404: { description: 'No product with this id' },
+            409: { description: 'The price sent differs from the current one, or not enough stock (`errors` says which)' },
+            422: { description: 'The Idempotency-Key was used with another body, or `price` has more than 2 fraction digits' },
+            503: { description: 'product (or the database) is not answering; try again after `Retry-After` seconds' },
+          },
         },
       },
     )
     .get('/:id', ({ params }) => orders.get(params.id), {
       params: IdParams,
-      response: { 200: Order, 400: Problem, 404: Problem },
-      detail: { summary: 'Get an order' },
+      response: { 200: Order, 404: Problem, ...failures },
+      detail: {
+        operationId: 'getOrder',
+        tags,
+        summary: 'Get an order',
+        description: 'With its status and, when rejected, `rejectionReason`.',
+        responses: { 200: { description: 'The order' }, 404: noOrder },
+      },
     })
     .get(
       '/product/:productId',
@@ -44,15 +73,28 @@ export const orderRoutes = (orders: Orders) =>
       {
         params: ProductIdParams,
         query: PageQuery,
-        response: { 200: OrderPage, 400: Problem },
-        detail: { summary: "List a product's orders", description: 'Oldest first, cached in Redis (`X-Cache`).' },
+        response: { 200: OrderPage, ...failures },
+        detail: {
+          operationId: 'listOrdersOfProduct',
+          tags,
+          summary: "List a product's orders",
+          description: 'Oldest first, cached in Redis (`X-Cache`); pass `nextCursor` back as `cursor`.',
+          responses: { 200: described('A page of orders', 'X-Cache') },
+        },
       },
     )
     .delete('/:id', ({ params, requestId }) => orders.cancel(params.id, requestId), {
       params: IdParams,
-      response: { 200: Order, 400: Problem, 404: Problem, 409: Problem },
+      response: { 200: Order, 404: Problem, 409: Problem, ...failures },
       detail: {
+        operationId: 'cancelOrder',
+        tags,
         summary: 'Cancel a confirmed order',
-        description: 'Publishes `order.cancelled`; product puts the stock back once. 409 while pending or when rejected.',
+        description: 'Publishes `order.cancelled`; product puts the stock back once.',
+        responses: {
+          200: { description: 'The order, `cancelled`' },
+          404: noOrder,
+          409: { description: 'The order is pending or rejected, so there is nothing to cancel' },
+        },
       },
     })

@@ -26,7 +26,7 @@ export async function startOrder(config: OrderConfig) {
   return {
     ...base,
     orders,
-    app: createApp(orders, base),
+    app: createApp(orders, base, config.queue),
     async stop() {
       clearInterval(sweeper)
       clearInterval(resender)

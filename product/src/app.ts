@@ -1,7 +1,19 @@
 import { serviceApp, type ServiceBase } from '@shop/kit'
+import { namedSchemas } from '@shop/contracts'
 import type { Products } from './products.ts'
 import { productRoutes } from './routes.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (products: Products, base: Pick<ServiceBase, 'log' | 'checks'>) =>
-  serviceApp({ title: 'product service', description: 'Products and stock of the shop.' }, base).use(productRoutes(products))
+export const createApp = (products: Products, base: Pick<ServiceBase, 'log' | 'checks' | 'exchange'>, queue: string) =>
+  serviceApp(
+    {
+      title: 'product service',
+      description: 'Products and stock of the shop.',
+      port: 3000,
+      schemas: namedSchemas.product,
+      tags: [{ name: 'products', description: 'Products and their stock' }],
+      events: { exchange: base.exchange, queue, sends: ['stock.reserved', 'stock.rejected'], receives: ['order.created', 'order.cancelled'] },
+    },
+    base,
+    productRoutes(products),
+  )

@@ -1,12 +1,17 @@
 import { Elysia } from 'elysia'
-import { CreateProduct, IdParams, PageQuery, Problem, Product, ProductPage, UpdateProduct } from '@shop/contracts'
+import { CreateProduct, IdParams, PageQuery, Problem, Product, ProductPage, UpdateProduct, ValidationProblem } from '@shop/contracts'
+import { described } from '@shop/kit'
 import type { Products } from './products.ts'
 
-const errors = { 400: Problem, 404: Problem, 415: Problem, 422: Problem }
+const tags = ['products']
+// every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
+const failures = { 400: ValidationProblem, 503: Problem }
+const writeFailures = { ...failures, 415: Problem, 422: Problem }
+const notANumber = { 422: { description: 'A JSON number `price` with more than 2 fraction digits' } }
 
 /** HTTP only: shapes come from contracts/, decisions from products.ts, errors from the kit. */
 export const productRoutes = (products: Products) =>
-  new Elysia({ prefix: '/products', detail: { tags: ['products'] } })
+  new Elysia({ prefix: '/products' })
     .post(
       '',
       async ({ body, set }) => {
@@ -17,14 +22,26 @@ export const productRoutes = (products: Products) =>
       },
       {
         body: CreateProduct,
-        response: { 201: Product, 400: Problem, 415: Problem, 422: Problem },
-        detail: { summary: 'Create a product', description: 'Price is an exact decimal; answers 201 with Location.' },
+        response: { 201: Product, ...writeFailures },
+        detail: {
+          operationId: 'createProduct',
+          tags,
+          summary: 'Create a product',
+          description: 'Price is an exact decimal (string, or a JSON number with at most 2 fraction digits).',
+          responses: notANumber,
+        },
       },
     )
     .get('', ({ query }) => products.list(query), {
       query: PageQuery,
-      response: { 200: ProductPage, 400: Problem },
-      detail: { summary: 'List products', description: 'Oldest first; pass `nextCursor` back as `cursor`.' },
+      response: { 200: ProductPage, ...failures },
+      detail: {
+        operationId: 'listProducts',
+        tags,
+        summary: 'List products',
+        description: 'Oldest first; pass `nextCursor` back as `cursor`.',
+        responses: { 200: { description: 'A page of products' } },
+      },
     })
     .get(
       '/:id',
@@ -35,15 +52,27 @@ export const productRoutes = (products: Products) =>
       },
       {
         params: IdParams,
-        response: { 200: Product, 400: Problem, 404: Problem },
-        detail: { summary: 'Get a product', description: 'Served through Redis; `X-Cache: HIT|MISS` says which.' },
+        response: { 200: Product, 404: Problem, ...failures },
+        detail: {
+          operationId: 'getProduct',
+          tags,
+          summary: 'Get a product',
+          description: 'Served through Redis; `X-Cache: HIT|MISS` says which.',
+          responses: { 200: described('The product', 'X-Cache'), 404: { description: 'No product with this id' } },
+        },
       },
     )
     .patch('/:id', ({ params, body }) => products.update(params.id, body), {
       params: IdParams,
       body: UpdateProduct,
-      response: { 200: Product, ...errors },
-      detail: { summary: 'Change name, price or stock', description: 'Invalidates the cached product.' },
+      response: { 200: Product, 404: Problem, ...writeFailures },
+      detail: {
+        operationId: 'updateProduct',
+        tags,
+        summary: 'Change name, price or stock',
+        description: 'Sets the fields sent (`qty` absolutely); invalidates the cached product.',
+        responses: { 200: { description: 'The product as changed' }, 404: { description: 'No product with this id' }, ...notANumber },
+      },
     })
     .delete(
       '/:id',
@@ -53,7 +82,13 @@ export const productRoutes = (products: Products) =>
       },
       {
         params: IdParams,
-        response: { 400: Problem, 404: Problem },
-        detail: { summary: 'Delete a product', description: 'Answers 204; invalidates the cached product.' },
+        response: { 404: Problem, ...failures },
+        detail: {
+          operationId: 'deleteProduct',
+          tags,
+          summary: 'Delete a product',
+          description: 'Invalidates the cached product.',
+          responses: { 204: { description: 'Deleted' }, 404: { description: 'No product with this id' } },
+        },
       },
     )

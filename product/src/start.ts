@@ -16,5 +16,5 @@ export async function startProduct(config: ProductConfig) {
   const products = createProducts(createStore(base.sql), cache, base.log)
   const productsForEvents = createProducts(createStore(base.eventsSql), cache, base.log)
   await base.consumersRunning(consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch))
-  return { ...base, app: createApp(products, base) }
+  return { ...base, app: createApp(products, base, config.queue) }
 }

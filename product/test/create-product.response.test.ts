@@ -39,6 +39,13 @@ describe.each(runtimes)('on %s', (runtime) => {
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
     })
 
+    it('when the name holds accents, CJK and an emoji (a surrogate pair), then it is stored as sent', async () => {
+      const name = 'Café 咖啡 ☕ 🫘'
+      const res = await w.api.post('/products', newProduct({ name }))
+      expectJson(res, 201, Product)
+      expect((await w.api.get(`/products/${res.body.id}`)).body.name).toBe(name)
+    })
+
     it('when money is large, then no float rounding happens', async () => {
       const res = await w.api.post('/products', newProduct({ price: '9999999999.99' }))
       expectJson(res, 201, Product)

@@ -17,6 +17,13 @@ const cases: Case[] = [
   ['missing qty', 'POST', () => '/products', { name: 'x', price: '1.00' }, 400, 'body.qty'],
   ['empty name', 'POST', () => '/products', { ...valid, name: '' }, 400, 'body.name'],
   ['huge name', 'POST', () => '/products', { ...valid, name: 'x'.repeat(100_000) }, 400, 'body.name'],
+  // PostgreSQL refuses NUL in text (the seed answered 500); a lone surrogate would be stored as U+FFFD
+  ['name with a NUL character', 'POST', () => '/products', '{"name":"a\\u0000b","price":"1.00","qty":1}', 400, 'body.name'],
+  ['name with a control character', 'POST', () => '/products', { ...valid, name: 'bell\u0007' }, 400, 'body.name'],
+  ['name with a lone surrogate', 'POST', () => '/products', '{"name":"\\ud800","price":"1.00","qty":1}', 400, 'body.name'],
+  ['name with a lone low surrogate', 'POST', () => '/products', '{"name":"x\\udc00y","price":"1.00","qty":1}', 400, 'body.name'],
+  ['NUL in the name on PATCH', 'PATCH', () => `/products/${existing.id}`, '{"name":"a\\u0000b"}', 400, 'body.name'],
+  ['lone surrogate in the name on PATCH', 'PATCH', () => `/products/${existing.id}`, '{"name":"\\udfff"}', 400, 'body.name'],
   ['name of the wrong type', 'POST', () => '/products', { ...valid, name: 42 }, 400, 'body.name'],
   ['negative price', 'POST', () => '/products', { ...valid, price: '-1.00' }, 400, 'body.price'],
   ['price with 3 decimals', 'POST', () => '/products', { ...valid, price: '1.999' }, 400, 'body.price'],

@@ -1,0 +1,180 @@
+import { PROBLEM_CONTENT_TYPE, Problem, ValidationProblem } from '@shop/contracts'
+
+/**
+ * OpenAPI 3.1 from the route table. Elysia keeps each route's TypeBox schemas (`body`, `params`,
+ * `query`, `headers`, `response`) and its `detail`; TypeBox schemas are JSON Schema 2020-12,
+ * which is OpenAPI 3.1's schema dialect, so they go in as they are. A schema that is one of the
+ * named contracts becomes a `$ref` to `components.schemas`, wherever it appears.
+ */
+
+type Schema = Record<string, unknown>
+type Json = Record<string, any>
+export type DocRoute = { method: string; path: string; hooks: Json }
+export type DocInfo = { title: string; version: string; description: string }
+export type OpenApiOptions = {
+  info: DocInfo
+  /** name -> contract schema; each is listed once under components.schemas and referenced */
+  schemas: Record<string, unknown>
+  servers: { url: string; description: string }[]
+  tags: { name: string; description: string }[]
+  securitySchemes?: Json
+}
+
+const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema })
+export const docHeaders = {
+  'X-Request-Id': header("The request's id: the caller's `X-Request-Id` or `X-Correlation-Id` when it is safe, else a new one"),
+  'X-Correlation-Id': header('The same id, under the name the seed API used'),
+  Location: header('Path of the created resource'),
+  'Retry-After': header('Seconds to wait before trying again', { type: 'integer', minimum: 1 }),
+  'X-Cache': header('Whether the answer came from the cache', { type: 'string', enum: ['HIT', 'MISS'] }),
+  'Idempotent-Replayed': header('Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', {
+    type: 'string',
+    enum: ['true'],
+  }),
+} as const
+export type DocHeader = keyof typeof docHeaders
+const headerRef = (h: DocHeader) => ({ $ref: `#/components/headers/${h}` })
+
+/** A route's own words for one response, with the headers only it sends (`detail.responses`). */
+export const described = (description: string, ...headers: DocHeader[]) => ({
+  description,
+  ...(headers.length ? { headers: Object.fromEntries(headers.map((h) => [h, headerRef(h)])) } : {}),
+})
+
+const standardDescriptions: Record<number, string> = {
+  200: 'OK',
+  201: 'Created; `Location` names it',
+  204: 'Done; no content',
+  400: 'The request is not valid; `errors` names each offending field',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  415: 'The body is not `application/json`',
+  422: 'Well-formed but refused',
+  503: 'A dependency is unavailable; try again after `Retry-After` seconds',
+}
+const headersByStatus: Record<number, DocHeader[]> = { 201: ['Location'] }
+const problemHeaders: Record<number, DocHeader[]> = { 503: ['Retry-After'] }
+const isProblem = (schema: unknown) => schema === Problem || schema === ValidationProblem
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const isSchemaMap = (r: unknown): r is Record<string, unknown> =>
+  typeof r === 'object' && r !== null && Object.keys(r).every((k) => /^\d{3}$/.test(k))
+
+/** A plain JSON copy of a TypeBox schema (its symbols dropped) with named contracts as `$ref`s. */
+function toJson(schema: unknown, names: Map<unknown, string>, top?: string): unknown {
+  const name = names.get(schema)
+  if (name && name !== top) return ref(name)
+  if (Array.isArray(schema)) return schema.map((s) => toJson(s, names))
+  if (typeof schema !== 'object' || schema === null) return schema
+  const out: Schema = {}
+  for (const [k, v] of Object.entries(schema)) if (k !== '$id' && !(k === 'error' && typeof v === 'string')) out[k] = toJson(v, names)
+  return out
+}
+
+const firstExample = (schema: unknown) => (schema as { examples?: unknown[] } | undefined)?.examples?.[0]
+
+function parameters(hooks: Json, names: Map<unknown, string>) {
+  const out: Json[] = []
+  for (const [where, schema] of [['path', hooks.params], ['query', hooks.query], ['header', hooks.headers]] as const) {
+    if (!schema?.properties) continue
+    const required: string[] = schema.required ?? []
+    for (const [name, prop] of Object.entries<Json>(schema.properties)) {
+      const example = firstExample(prop)
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || required.includes(name),
+        ...(prop.description ? { description: prop.description } : {}),
+        schema: toJson(prop, names),
+        ...(example !== undefined ? { example } : {}),
+      })
+    }
+  }
+  return out
+}
+
+function responses(hooks: Json, names: Map<unknown, string>) {
+  const declared: Record<string, unknown> = isSchemaMap(hooks.response) ? hooks.response : hooks.response ? { 200: hooks.response } : {}
+  const extra: Json = hooks.detail?.responses ?? {}
+  const out: Json = {}
+  for (const code of [...new Set([...Object.keys(declared), ...Object.keys(extra)])].sort()) {
+    const status = Number(code)
+    const schema = declared[code]
+    const own = extra[code] ?? {}
+    const problem = isProblem(schema)
+    const headerNames: DocHeader[] = ['X-Request-Id', 'X-Correlation-Id', ...((problem ? problemHeaders : headersByStatus)[status] ?? [])]
+    const isEmpty = status === 204 || !schema || (schema as Json).type === 'undefined'
+    out[code] = {
+      description: own.description ?? standardDescriptions[status] ?? 'Response',
+      headers: { ...Object.fromEntries(headerNames.map((h) => [h, headerRef(h)])), ...own.headers },
+      ...(isEmpty
+        ? {}
+        : { content: { [problem ? PROBLEM_CONTENT_TYPE : 'application/json']: { schema: toJson(schema, names) } } }),
+    }
+  }
+  return out
+}
+
+function operation(route: DocRoute, names: Map<unknown, string>) {
+  const { hooks } = route
+  const { responses: _r, hide: _h, ...detail } = hooks.detail ?? {}
+  const example = firstExample(hooks.body)
+  const params = parameters(hooks, names)
+  return {
+    security: [], // anyone may call it, unless the route says otherwise
+    ...detail,
+    ...(params.length ? { parameters: params } : {}),
+    ...(hooks.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toJson(hooks.body, names), ...(example !== undefined ? { example } : {}) } },
+          },
+        }
+      : {}),
+    responses: responses(hooks, names),
+  }
+}
+
+export function openApiDocument(routes: readonly DocRoute[], options: OpenApiOptions) {
+  const names = new Map<unknown, string>(Object.entries(options.schemas).map(([name, schema]) => [schema, name]))
+  const paths: Json = {}
+  for (const route of routes) {
+    if (route.hooks?.detail?.hide) continue
+    if (!route.hooks?.detail?.operationId) throw new Error(`${route.method} ${route.path} has no operationId (or detail.hide)`)
+    const path = route.path.replace(/:([^/]+)/g, '{$1}')
+    paths[path] ??= {}
+    paths[path][route.method.toLowerCase()] = operation(route, names)
+  }
+  const schemas = Object.fromEntries(Object.entries(options.schemas).map(([name, schema]) => [name, toJson(schema, names, name)]))
+  const used = referenced(paths, schemas)
+  return {
+    openapi: '3.1.0',
+    info: options.info,
+    servers: options.servers,
+    tags: options.tags,
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(`#/components/schemas/${name}`))),
+      headers: Object.fromEntries(Object.entries(docHeaders).filter(([name]) => used.has(`#/components/headers/${name}`))),
+      ...(options.securitySchemes ? { securitySchemes: options.securitySchemes } : {}),
+    },
+  }
+}
+
+/** Every `$ref` reachable from the paths, through the named schemas they point at. */
+function referenced(paths: Json, schemas: Json): Set<string> {
+  const found = new Set<string>()
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk)
+    if (typeof node !== 'object' || node === null) return
+    const target = (node as Json).$ref
+    if (typeof target === 'string' && !found.has(target)) {
+      found.add(target)
+      walk(schemas[target.replace('#/components/schemas/', '')])
+    }
+    Object.values(node).forEach(walk)
+  }
+  walk(paths)
+  return found
+}
