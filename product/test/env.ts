@@ -10,6 +10,8 @@ export async function productWorld(runtime: Runtime = 'bun') {
   return {
     iso,
     api: client(running.url),
+    /** the in-process service (on Bun only) */
+    service: running.service,
     db: iso.db('product'),
     async stop() {
       await running.stop()

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { bootInProcess, client, eventually, isolate, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/harness'
+import { conformance } from '@shop/harness/docs'
+import { loadConfig as productConfig } from '@shop/product/config'
+import { startProduct } from '@shop/product/start'
+import { loadConfig } from '../src/config.ts'
+import { startOrder } from '../src/start.ts'
+
+// order reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown too
+let iso: Isolated
+let db: Proxy
+let products: Client
+let orders: Client
+let order: Running<Awaited<ReturnType<typeof startOrder>>>
+let stopProduct: () => Promise<void>
+beforeAll(async () => {
+  iso = await isolate('odoc')
+  const product = await bootInProcess(() => startProduct(productConfig(iso.env('product'))))
+  stopProduct = product.stop
+  const env = iso.env('order', { PRODUCT_URL: product.url })
+  db = await tcpProxy(env.DATABASE_URL!)
+  order = await bootInProcess(() => startOrder(loadConfig({ ...env, DATABASE_URL: db.through(env.DATABASE_URL!) })))
+  products = client(product.url)
+  orders = client(order.url)
+})
+afterAll(async () => {
+  await db.restore().catch(() => {})
+  await order.stop()
+  await stopProduct()
+  await db.close()
+  await iso.cleanup()
+})
+
+const settled = (id: string) =>
+  eventually(async () => (await orders.get(`/orders/${id}`)).body.status !== 'pending', { what: `order ${id} settled` })
+
+describe("order's OpenAPI document against the server's answers", () => {
+  it('when every route is called into each of its outcomes, then each answer is documented and each documented answer occurs', async () => {
+    const check = conformance((await orders.get('/docs/json')).body, orders)
+    const send = check.send
+    const item = '/orders/{id}'
+    const list = '/orders/product/{productId}'
+    const p = (await products.post('/products', { name: 'documented', price: '3.00', qty: 100 })).body
+    const key = { 'idempotency-key': crypto.randomUUID() }
+
+    await send('GET', '/health', '/health')
+    await send('GET', '/ready', '/ready')
+    const placed = await send('POST', '/orders', '/orders', { productId: p.id, qty: 1 }, key)
+    await send('POST', '/orders', '/orders', { productId: p.id, qty: 1 }, key) // replayed: 201 again
+    await send('POST', '/orders', '/orders', { productId: p.id, qty: 2 }, key) // same key, other body
+    await send('POST', '/orders', '/orders', { productId: p.id, qty: 0 })
+    await send('POST', '/orders', '/orders', 'qty=1', { 'content-type': 'text/plain' })
+    await send('POST', '/orders', '/orders', { productId: crypto.randomUUID(), qty: 1 })
+    await send('POST', '/orders', '/orders', { productId: p.id, qty: 1, price: '2.00' })
+    await send('GET', item, `/orders/${placed.body.id}`)
+    await send('GET', item, '/orders/nope')
+    await send('GET', item, `/orders/${crypto.randomUUID()}`)
+    await send('GET', list, `/orders/product/${p.id}`)
+    await send('GET', list, `/orders/product/${p.id}?limit=0`)
+    await settled(placed.body.id)
+    await send('DELETE', item, `/orders/${placed.body.id}`)
+    await order.service.relay.stop() // the next order stays pending: nothing to cancel yet
+    const pending = await orders.post('/orders', { productId: p.id, qty: 1 })
+    await send('DELETE', item, `/orders/${pending.body.id}`)
+    order.service.relay.start()
+    await send('DELETE', item, '/orders/nope')
+    await send('DELETE', item, `/orders/${crypto.randomUUID()}`)
+
+    await db.cut()
+    try {
+      await send('GET', '/ready', '/ready')
+      await send('POST', '/orders', '/orders', { productId: p.id, qty: 1 })
+      await send('GET', item, `/orders/${placed.body.id}`)
+      await send('GET', list, `/orders/product/${crypto.randomUUID()}`) // not cached, so it asks the database
+      await send('DELETE', item, `/orders/${placed.body.id}`)
+    } finally {
+      await db.restore()
+    }
+
+    expect(check.undocumented()).toEqual([])
+    expect(check.neverSent()).toEqual([])
+  }, 30_000)
+})

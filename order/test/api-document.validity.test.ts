@@ -1,0 +1,15 @@
+import { apiDocumentSuite } from '@shop/harness/docs'
+import { shopWorld } from './env.ts'
+
+apiDocumentSuite(
+  'order',
+  async () => {
+    const w = await shopWorld()
+    return { api: w.orders, routes: w.inside().app.routes, stop: w.stop }
+  },
+  {
+    operationIds: ['cancelOrder', 'getOrder', 'health', 'listOrdersOfProduct', 'placeOrder', 'ready'],
+    schemas: ['Order', 'CreateOrder', 'OrderPage', 'OrderStatus', 'Problem', 'ValidationProblem', 'Health', 'Readiness'],
+    events: ['send order.cancelled', 'send order.created', 'receive stock.rejected', 'receive stock.reserved'],
+  },
+)
