@@ -59,8 +59,9 @@ export function conformance(doc: Json, api: Client) {
       if (reply.text === '' ? documentedTypes.length > 0 : !documentedTypes.includes(type ?? ''))
         undocumented.push(`${where}: sent ${type ?? 'no body'}, documented ${documentedTypes.join(', ') || 'no body'}`)
       const names = new Set(Object.keys(response.headers ?? {}).map((h) => h.toLowerCase()))
-      for (const [header] of reply.headers)
+      reply.headers.forEach((_, header) => {
         if (documentedHeaders.has(header) && !names.has(header)) undocumented.push(`${where}: header ${header} not documented`)
+      })
       seen.add(`${method.toUpperCase()} ${template} ${reply.status}`)
     },
     undocumented: () => undocumented,
