@@ -9,6 +9,8 @@ export type Cache = {
   read<T>(namespace: string, variant: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; hit: boolean }>
   /** Makes every entry of the namespaces stale at once, however many variants were cached. */
   invalidate(...namespaces: string[]): Promise<void>
+  /** Adds one to a counter that lives `windowSeconds`; undefined when Redis is down. */
+  count(key: string, windowSeconds: number): Promise<number | undefined>
   check(): Promise<void>
   close(): Promise<void>
 }
@@ -91,6 +93,15 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
     },
     async invalidate(...namespaces) {
       await Promise.all(namespaces.map(bump))
+    },
+    async count(key, windowSeconds) {
+      try {
+        const [n] = await client.multi().incr(`${prefix}${key}`).expire(`${prefix}${key}`, windowSeconds, 'NX').exec()
+        return Number(n)
+      } catch (err) {
+        warn('redis unavailable; rate limits not applied', { err: String(err) })
+        return undefined
+      }
     },
     async check() {
       await client.ping()

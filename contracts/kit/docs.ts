@@ -66,6 +66,17 @@ export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
     schemas: { ...namedSchemas.common, ...service.schemas },
     servers: [{ url: '/', description: `this server (port ${service.port} unless PORT says otherwise)` }],
     tags: [...service.tags, { name: 'ops', description: 'Liveness and readiness' }],
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'An access token (JWT) from the identity provider, with `scope` (or `scp`) listing the scopes: ' +
+          '`products:write`, `orders:write` (a customer, `sub` = customer id), `orders:read` (staff). ' +
+          'Locally, `bun run start` prints tokens; `bun run token` mints more.',
+      },
+    },
   })
   const asyncapi = asyncApiDocument({ info: { ...info, title: `${service.title}: events`, description: service.description }, ...service.events })
   const hide = { detail: { hide: true } }
@@ -87,7 +98,7 @@ export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
 }
 
 /** Liveness says the process answers; readiness asks every dependency. */
-export const health = (checks: Record<string, () => Promise<unknown>>) =>
+export const health = (checks: Record<string, () => Promise<unknown>>, auth: 'on' | 'off') =>
   new Elysia({ name: 'health' })
     .get('/health', () => ({ status: 'ok' as const }), {
       response: Health,
@@ -107,7 +118,7 @@ export const health = (checks: Record<string, () => Promise<unknown>>) =>
         )
         const ready = results.every(([, state]) => state === 'up')
         if (!ready) set.status = 503
-        return { status: ready ? ('ready' as const) : ('not_ready' as const), checks: Object.fromEntries(results) }
+        return { status: ready ? ('ready' as const) : ('not_ready' as const), auth, checks: Object.fromEntries(results) }
       },
       {
         response: { 200: Readiness, 503: Readiness },

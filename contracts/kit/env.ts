@@ -31,6 +31,17 @@ export const serviceEnv = (d: ServiceDefaults) =>
     AMQP_URL: t.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
     EVENTS_EXCHANGE: t.String({ default: 'shop.events' }),
     CONSUMER_PREFETCH: t.Integer({ default: 200, minimum: 1, description: "unacked messages per consumer; batches are half of it" }),
+    AUTH: t.Union([t.Literal('on'), t.Literal('off')], { default: 'on', description: 'off: every caller may do everything' }),
+    JWT_JWKS_URL: t.Optional(t.String({ description: "the identity provider's JWKS (fetched, cached, re-read for a new kid)" })),
+    JWT_PUBLIC_KEY: t.Optional(t.String({ description: 'or one PEM public key (SPKI); `\\n` may stand for newlines' })),
+    JWT_ISSUER: t.String({ default: 'shop-local', description: 'the `iss` every token must carry' }),
+    JWT_AUDIENCE: t.String({ default: 'shop', description: 'the `aud` every token must carry' }),
+    JWT_CLOCK_TOLERANCE_SECONDS: t.Integer({ default: 30, minimum: 0, maximum: 300 }),
+    MAX_BODY_BYTES: t.Integer({ default: 65_536, minimum: 1024 }),
+    RATE_LIMIT_WINDOW_SECONDS: t.Integer({ default: 60, minimum: 1 }),
+    RATE_LIMIT_ORDERS: t.Integer({ default: 120, minimum: 1, description: 'POST /orders per customer per window' }),
+    RATE_LIMIT_WRITES: t.Integer({ default: 300, minimum: 1, description: 'other writes per caller per window' }),
+    RATE_LIMIT_READS: t.Integer({ default: 3000, minimum: 1, description: 'reads per caller (sub, else IP) per window' }),
     LOG_LEVEL: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error'), t.Literal('silent')], {
       default: 'info',
     }),
@@ -52,4 +63,20 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   queue,
   prefetch: c.CONSUMER_PREFETCH,
   logLevel: c.LOG_LEVEL,
+  auth: {
+    enabled: c.AUTH === 'on',
+    jwksUrl: c.JWT_JWKS_URL,
+    publicKey: c.JWT_PUBLIC_KEY?.replaceAll('\\n', '\n'),
+    issuer: c.JWT_ISSUER,
+    audience: c.JWT_AUDIENCE,
+    clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+  },
+  maxBodyBytes: c.MAX_BODY_BYTES,
+  limits: {
+    windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
+    perWindow: { orders: c.RATE_LIMIT_ORDERS, writes: c.RATE_LIMIT_WRITES, reads: c.RATE_LIMIT_READS },
+  },
 })
+
+export type AuthSettings = ReturnType<typeof serviceConfig>['auth']
+export type LimitSettings = ReturnType<typeof serviceConfig>['limits']

@@ -1,6 +1,15 @@
 import type { FieldError } from '@shop/contracts'
 
-export type ErrorKind = 'NotFound' | 'Conflict' | 'Invalid' | 'Unavailable' | 'UnsupportedMediaType'
+export type ErrorKind =
+  | 'NotFound'
+  | 'Conflict'
+  | 'Invalid'
+  | 'Unavailable'
+  | 'UnsupportedMediaType'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'TooLarge'
+  | 'TooManyRequests'
 
 /**
  * A failure the caller can act on. Use cases throw these; the HTTP layer maps the kind to a
@@ -12,6 +21,8 @@ export class DomainError extends Error {
     message: string,
     readonly fields: FieldError[] = [],
     readonly retryAfterSeconds?: number,
+    /** headers the answer must carry (WWW-Authenticate, RateLimit-*) */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message)
     this.name = kind

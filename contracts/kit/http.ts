@@ -1,4 +1,4 @@
-import { Elysia, ValidationError } from 'elysia'
+import { Elysia, ParseError, ValidationError } from 'elysia'
 import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@shop/contracts'
 import { DomainError, type ErrorKind } from './errors.ts'
 import { isTransient } from './retry.ts'
@@ -11,18 +11,25 @@ const statusOf: Record<ErrorKind, number> = {
   Invalid: 422,
   Unavailable: 503,
   UnsupportedMediaType: 415,
+  Unauthorized: 401,
+  Forbidden: 403,
+  TooLarge: 413,
+  TooManyRequests: 429,
 }
+
+/** Ids a caller may choose: short and plain, so they can go into headers, logs and events as they are. */
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const safeId = (value: string | null) => (value && SAFE_ID.test(value) ? value : undefined)
 
 /**
  * Every request gets an id: the caller's `x-request-id` (or the seed's `x-correlation-id`) when
- * it sends one, a fresh UUID otherwise. It is echoed on the reply, passed to downstream calls,
- * written into event headers and log lines.
+ * it is a safe one (1-128 of `A-Za-z0-9._:-`), a fresh UUID otherwise. It is echoed on the reply,
+ * passed to downstream calls, written into event headers and log lines.
  */
 export const requestId = () =>
   new Elysia({ name: 'request-id' })
     .onRequest(({ request, set }) => {
-      const id =
-        request.headers.get('x-request-id') ?? request.headers.get('x-correlation-id') ?? crypto.randomUUID()
+      const id = safeId(request.headers.get('x-request-id')) ?? safeId(request.headers.get('x-correlation-id')) ?? crypto.randomUUID()
       set.headers['x-request-id'] = id
       set.headers['x-correlation-id'] = id
     })
@@ -56,18 +63,49 @@ function fieldErrors(error: Readonly<ValidationError>): FieldError[] {
 
 const withBody = new Set(['POST', 'PUT', 'PATCH'])
 
+const tooLarge = (max: number) => new DomainError('TooLarge', `The body is larger than ${max} bytes`)
+
+/** Reads at most `max` bytes of a body and stops (without reading the rest) when there are more. */
+async function readCapped(request: Request, max: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN)
+  if (declared > max) throw tooLarge(max)
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (let part = await reader.read(); !part.done; part = await reader.read()) {
+    size += part.value.byteLength
+    if (size > max) {
+      reader.cancel().catch(() => {})
+      throw tooLarge(max)
+    }
+    chunks.push(part.value)
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks))
+}
+
 /**
  * Maps every failure to RFC 9457 problem+json in one place. Client mistakes get a 4xx naming
  * the field; our own faults get a bare 500 with the request id, the details go to the log only.
  */
-export const problems = (log: Log) =>
+export const problems = (log: Log, maxBodyBytes: number) =>
   new Elysia({ name: 'problems' })
-    .onParse({ as: 'global' }, ({ request }) => {
+    // a body announced as too large is refused before a byte of it is read
+    .onRequest(({ request }) => {
+      if (Number(request.headers.get('content-length') ?? 0) > maxBodyBytes) throw tooLarge(maxBodyBytes)
+    })
+    .onParse({ as: 'global' }, async ({ request }) => {
       // no route here takes a body on other methods; Deno hands Elysia an empty stream to parse
       if (!withBody.has(request.method)) return {}
       const contentType = request.headers.get('content-type')
       if (contentType && !/^application\/([a-z.+-]*\+)?json\b/i.test(contentType))
         throw new DomainError('UnsupportedMediaType', `Send the body as application/json, not ${contentType}`)
+      const text = await readCapped(request, maxBodyBytes)
+      try {
+        return JSON.parse(text)
+      } catch {
+        throw new ParseError()
+      }
     })
     // Elysia answers a 204 with an empty body, which Deno's Response refuses ("null body status
     // cannot have body"); an explicit null body works on both runtimes
@@ -84,6 +122,7 @@ export const problems = (log: Log) =>
       const domain = error instanceof DomainError ? error : (error as { cause?: unknown })?.cause
       if (domain instanceof DomainError) {
         if (domain.retryAfterSeconds) set.headers['retry-after'] = String(domain.retryAfterSeconds)
+        Object.assign(set.headers, domain.headers)
         const errors = domain.fields.length ? { errors: domain.fields } : {}
         return reply(statusOf[domain.kind], domain.kind.toLowerCase(), domain.message, errors)
       }

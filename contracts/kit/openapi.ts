@@ -27,6 +27,11 @@ export const docHeaders = {
   Location: header('Path of the created resource'),
   'Retry-After': header('Seconds to wait before trying again', { type: 'integer', minimum: 1 }),
   'X-Cache': header('Whether the answer came from the cache', { type: 'string', enum: ['HIT', 'MISS'] }),
+  'WWW-Authenticate': header('RFC 6750: `Bearer error="invalid_token"` (401) or `error="insufficient_scope"` (403)'),
+  'RateLimit-Limit': header('Requests allowed per window', { type: 'integer' }),
+  'RateLimit-Remaining': header('Requests left in this window', { type: 'integer' }),
+  'RateLimit-Reset': header('Seconds until the window ends', { type: 'integer' }),
+  'RateLimit-Policy': header('The limit and its window, e.g. `120;w=60`'),
   'Idempotent-Replayed': header('Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', {
     type: 'string',
     enum: ['true'],
@@ -46,14 +51,23 @@ const standardDescriptions: Record<number, string> = {
   201: 'Created; `Location` names it',
   204: 'Done; no content',
   400: 'The request is not valid; `errors` names each offending field',
+  401: 'No valid bearer token: missing, malformed, expired, not yet valid, wrong issuer or audience, or badly signed',
+  403: 'The token lacks the scope this operation needs',
+  413: 'The body is larger than MAX_BODY_BYTES (refused before it is read)',
+  415: 'The body is not `application/json`',
   404: 'Not found',
   409: 'Conflicts with the current state',
-  415: 'The body is not `application/json`',
   422: 'Well-formed but refused',
+  429: 'Too many requests from this caller in this window; try again after `Retry-After` seconds',
   503: 'A dependency is unavailable; try again after `Retry-After` seconds',
 }
 const headersByStatus: Record<number, DocHeader[]> = { 201: ['Location'] }
-const problemHeaders: Record<number, DocHeader[]> = { 503: ['Retry-After'] }
+const problemHeaders: Record<number, DocHeader[]> = {
+  401: ['WWW-Authenticate'],
+  403: ['WWW-Authenticate'],
+  429: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'],
+  503: ['Retry-After'],
+}
 const isProblem = (schema: unknown) => schema === Problem || schema === ValidationProblem
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -93,8 +107,19 @@ function parameters(hooks: Json, names: Map<unknown, string>) {
   return out
 }
 
+/** The answers every route with an access rule (and every route with a body) can give besides its own. */
+function implied(hooks: Json): Record<string, unknown> {
+  const access = hooks.detail?.['x-access'] as { scopes?: string[] } | undefined
+  return {
+    ...(access ? { 401: Problem, 429: Problem } : {}),
+    ...(access?.scopes ? { 403: Problem } : {}),
+    ...(hooks.body ? { 413: Problem, 415: Problem } : {}),
+  }
+}
+
 function responses(hooks: Json, names: Map<unknown, string>) {
-  const declared: Record<string, unknown> = isSchemaMap(hooks.response) ? hooks.response : hooks.response ? { 200: hooks.response } : {}
+  const own: Record<string, unknown> = isSchemaMap(hooks.response) ? hooks.response : hooks.response ? { 200: hooks.response } : {}
+  const declared = { ...implied(hooks), ...own }
   const extra: Json = hooks.detail?.responses ?? {}
   const out: Json = {}
   for (const code of [...new Set([...Object.keys(declared), ...Object.keys(extra)])].sort()) {
@@ -117,11 +142,12 @@ function responses(hooks: Json, names: Map<unknown, string>) {
 
 function operation(route: DocRoute, names: Map<unknown, string>) {
   const { hooks } = route
-  const { responses: _r, hide: _h, ...detail } = hooks.detail ?? {}
+  const { responses: _r, hide: _h, 'x-access': access, ...detail } = hooks.detail ?? {}
   const example = firstExample(hooks.body)
   const params = parameters(hooks, names)
   return {
-    security: [], // anyone may call it, unless the route says otherwise
+    // anyone may call it (a token, when sent, must be valid), unless it needs a scope
+    security: access?.scopes ? [{ bearer: access.scopes }] : [],
     ...detail,
     ...(params.length ? { parameters: params } : {}),
     ...(hooks.body

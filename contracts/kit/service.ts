@@ -2,6 +2,8 @@ import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from './bus.ts'
 import { createCache } from './cache.ts'
 import { connectDb, ensureDatabase, migrate } from './db.ts'
+import { access } from './access.ts'
+import { createVerifier } from './auth.ts'
 import { docs, health, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
@@ -28,6 +30,8 @@ export async function connectService(name: string, config: Config, migrations: U
   const bus = createBus(config.amqpUrl, config.exchange, log, name)
   const relay = createRelay(sql, bus, log)
   relay.start()
+  if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
+  const guard = access(createVerifier(config.auth), cache, config.limits, log)
   const checks = {
     postgres: async () => sql`select 1`,
     redis: cache.check,
@@ -44,6 +48,8 @@ export async function connectService(name: string, config: Config, migrations: U
   return {
     log,
     exchange: config.exchange,
+    access: guard,
+    http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes },
     sql,
     consumersRunning,
     eventsSql,
@@ -62,13 +68,21 @@ export async function connectService(name: string, config: Config, migrations: U
 }
 
 export type ServiceBase = Awaited<ReturnType<typeof connectService>>
+/** What the HTTP side of a service needs from its base. */
+export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' | 'access'>
 
 /**
  * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
  * service's routes, and last the docs, generated from every route registered before them.
  */
-export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks'>, routes: AnyElysia) {
-  // normalize: false -> unknown body fields are a 400 naming them, not silently dropped
-  const app = new Elysia({ normalize: false }).use(requestId()).use(problems(base.log)).use(health(base.checks)).use(routes)
+export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http'>, routes: AnyElysia) {
+  const { auth, maxBodyBytes } = base.http
+  // normalize: false -> unknown body fields are a 400 naming them, not silently dropped;
+  // Bun's own body limit is only a backstop behind the 413 problem answered by `problems`
+  const app = new Elysia({ normalize: false, serve: { maxRequestBodySize: maxBodyBytes + 1024 * 1024 } })
+    .use(requestId())
+    .use(problems(base.log, maxBodyBytes))
+    .use(health(base.checks, auth))
+    .use(routes)
   return app.use(docs(info, app.routes))
 }

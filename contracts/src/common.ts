@@ -28,6 +28,9 @@ export const TextPattern = '^(?:[^\\u0000-\\u001F\\u007F\\uD800-\\uDFFF]|[\\uD80
 export const Text = (options: { minLength: number; maxLength: number; examples: string[]; description?: string }) =>
   t.String({ pattern: TextPattern, error: 'must be text without control characters or lone surrogates', ...options })
 
+/** Who placed an order: the `sub` of the customer's access token. */
+export const CustomerId = t.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', examples: ['customer-42'] })
+
 /** Stock and order quantities: whole units, never negative. */
 export const Qty = t.Integer({ minimum: 0, maximum: 1_000_000_000, examples: [10] })
 export const PositiveQty = t.Integer({ minimum: 1, maximum: 1_000_000, examples: [1] })

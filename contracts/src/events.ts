@@ -1,5 +1,5 @@
 import { Type as t, type Static, type TObject, type TProperties } from '@sinclair/typebox'
-import { PositiveQty, Timestamp, Uuid } from './common.ts'
+import { CustomerId, PositiveQty, Timestamp, Uuid } from './common.ts'
 
 /**
  * Every event carries its own id (consumers deduplicate on it), when it happened and the
@@ -21,6 +21,7 @@ export const OrderCreated = event('order.created', 'order sends it when an order
   orderId: Uuid,
   productId: Uuid,
   qty: PositiveQty,
+  customerId: t.Optional(t.Union([CustomerId, t.Null()], { description: 'who placed it (absent in events from before auth)' })),
 })
 
 export const StockReserved = event('stock.reserved', "product sends it when it took the order's stock: order confirms it", {

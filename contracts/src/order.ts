@@ -1,5 +1,5 @@
 import { Type as t, type Static } from '@sinclair/typebox'
-import { Money, MoneyInput, pageOf, PositiveQty, Timestamp, Uuid } from './common.ts'
+import { CustomerId, Money, MoneyInput, pageOf, PositiveQty, Timestamp, Uuid } from './common.ts'
 import { StockRejectionReason } from './events.ts'
 
 /** pending -> confirmed | rejected (decided by product's stock); confirmed -> cancelled. */
@@ -10,6 +10,7 @@ export const OrderStatus = t.Union([t.Literal('pending'), t.Literal('confirmed')
 export const Order = t.Object({
   id: Uuid,
   productId: Uuid,
+  customerId: t.Union([CustomerId, t.Null()], { description: 'the `sub` of the token that placed it; null when AUTH=off' }),
   qty: PositiveQty,
   unitPrice: Money,
   totalPrice: t.String({ pattern: '^[0-9]+\\.[0-9]{2}$', description: 'unitPrice x qty, computed by the server', examples: ['39.98'] }),

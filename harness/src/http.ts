@@ -1,10 +1,16 @@
+import { operatorToken } from './tokens.ts'
+
 export type Reply<T = any> = { status: number; headers: Headers; body: T; text: string }
 
 type Options = { body?: unknown; raw?: string; headers?: Record<string, string> }
+/** `token`: the bearer token to send; null sends none; by default a token with every scope. */
+export type ClientOptions = { token?: string | null }
 
 /** fetch with JSON in and out; `raw` sends a body exactly as given (for malformed input). */
-export async function call<T = any>(base: string, method: string, path: string, opts: Options = {}): Promise<Reply<T>> {
+export async function call<T = any>(base: string, method: string, path: string, opts: Options & ClientOptions = {}): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...opts.headers }
+  const token = opts.token === undefined ? await operatorToken() : opts.token
+  if (token !== null && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) headers.authorization = `Bearer ${token}`
   let body: string | undefined
   if (opts.raw !== undefined) body = opts.raw
   else if (opts.body !== undefined) {
@@ -21,13 +27,15 @@ export async function call<T = any>(base: string, method: string, path: string, 
 }
 
 /** An HTTP client bound to one service's base URL. */
-export const client = (base: string) => ({
+export const client = (base: string, { token }: ClientOptions = {}) => ({
   base,
-  get: <T = any>(path: string, headers?: Record<string, string>) => call<T>(base, 'GET', path, { headers }),
-  post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>(base, 'POST', path, { body, headers }),
-  patch: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>(base, 'PATCH', path, { body, headers }),
-  delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>(base, 'DELETE', path, { headers }),
-  send: <T = any>(method: string, path: string, opts: Options) => call<T>(base, method, path, opts),
+  get: <T = any>(path: string, headers?: Record<string, string>) => call<T>(base, 'GET', path, { headers, token }),
+  post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>(base, 'POST', path, { body, headers, token }),
+  patch: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>(base, 'PATCH', path, { body, headers, token }),
+  delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>(base, 'DELETE', path, { headers, token }),
+  send: <T = any>(method: string, path: string, opts: Options) => call<T>(base, method, path, { token, ...opts }),
+  /** the same client with another token (null: none) */
+  as: (other: string | null) => client(base, { token: other }),
 })
 
 export type Client = ReturnType<typeof client>

@@ -1,10 +1,10 @@
-import { serviceApp, type ServiceBase } from '@shop/kit'
+import { serviceApp, type AppBase } from '@shop/kit'
 import { namedSchemas } from '@shop/contracts'
 import type { Orders } from './orders.ts'
 import { orderRoutes } from './routes.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (orders: Orders, base: Pick<ServiceBase, 'log' | 'checks' | 'exchange'>, queue: string) =>
+export const createApp = (orders: Orders, base: AppBase, queue: string) =>
   serviceApp(
     {
       title: 'order service',
@@ -15,5 +15,5 @@ export const createApp = (orders: Orders, base: Pick<ServiceBase, 'log' | 'check
       events: { exchange: base.exchange, queue, sends: ['order.created', 'order.cancelled'], receives: ['stock.reserved', 'stock.rejected'] },
     },
     base,
-    orderRoutes(orders),
+    orderRoutes(orders, base.access),
   )

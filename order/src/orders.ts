@@ -4,7 +4,7 @@ import { cents, conflict, DomainError, isUniqueViolation, newEvent, notFound, to
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import type { ProductClient } from './product-client.ts'
-import type { Decision, Store } from './store.ts'
+import type { Decision, IdempotencyKey, Store } from './store.ts'
 
 export type Placed = { order: Order; replayed: boolean }
 
@@ -21,8 +21,8 @@ const decisionOf = (event: StockAnswer): Decision =>
     : { orderId: event.orderId, status: 'confirmed', reason: null }
 
 export function createOrders(store: Store, products: ProductClient, cache: OrdersCache, log: Log, idempotencyTtlHours: number) {
-  async function replay(key: string, hash: string): Promise<Placed | undefined> {
-    const found = await store.findByIdempotencyKey(key, idempotencyTtlHours)
+  async function replay({ customerId, key, hash }: IdempotencyKey): Promise<Placed | undefined> {
+    const found = await store.findByIdempotencyKey(customerId, key, idempotencyTtlHours)
     if (!found) return undefined
     if (found.hash !== hash)
       throw new DomainError('Invalid', 'This Idempotency-Key was used with a different body', [
@@ -39,16 +39,23 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
       log.info('order settled', { orderId: event.orderId, status: order?.status ?? 'unchanged', requestId: headers['x-request-id'] })
   }
 
+  /** An order; with `owner`, only one of that customer's (another's is as unknown as a missing one). */
+  async function find(id: string, owner?: string): Promise<Order> {
+    const order = await store.find(id)
+    if (!order || (owner !== undefined && order.customerId !== owner)) throw notFound(`order ${id}`)
+    return order
+  }
+
   return {
     /**
      * Checks the product synchronously, then stores the order as pending together with its
      * order.created event. Whether the stock is really there is decided by product, atomically;
      * the check here only refuses what is certain to fail.
      */
-    async place(input: CreateOrder, requestId: string, idempotencyKey?: string): Promise<Placed> {
-      const hash = idempotencyKey ? hashOf(input) : ''
-      if (idempotencyKey) {
-        const earlier = await replay(idempotencyKey, hash)
+    async place(input: CreateOrder, customerId: string | null, requestId: string, idempotencyKey?: string): Promise<Placed> {
+      const keyed = idempotencyKey ? { customerId: customerId ?? '', key: idempotencyKey, hash: hashOf(input) } : undefined
+      if (keyed) {
+        const earlier = await replay(keyed)
         if (earlier) return earlier
       }
       const clientPrice = input.price === undefined ? undefined : toMoney(input.price, 'body.price')
@@ -59,31 +66,28 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
         throw conflict(`Only ${product.qty} in stock`, [{ field: 'body.qty', message: `only ${product.qty} in stock` }])
 
       const id = uuidv7()
-      const event = newEvent('order.created', { orderId: id, productId: input.productId, qty: input.qty }, { 'x-request-id': requestId })
+      const created = { orderId: id, productId: input.productId, qty: input.qty, customerId }
+      const event = newEvent('order.created', created, { 'x-request-id': requestId })
       try {
         const order = await store.insertPending(
-          { id, productId: input.productId, qty: input.qty, unitPrice: product.price, requestId },
+          { id, productId: input.productId, customerId, qty: input.qty, unitPrice: product.price, requestId },
           event,
-          idempotencyKey ? { key: idempotencyKey, hash } : undefined,
+          keyed,
         )
         await cache.forget(order.productId)
         log.info('order placed', { orderId: id, productId: order.productId, qty: order.qty, requestId })
         return { order, replayed: false }
       } catch (err) {
         // a concurrent request with the same key won the race: answer with its order
-        if (idempotencyKey && isUniqueViolation(err)) {
-          const winner = await replay(idempotencyKey, hash)
+        if (keyed && isUniqueViolation(err)) {
+          const winner = await replay(keyed)
           if (winner) return winner
         }
         throw err
       }
     },
 
-    async get(id: string): Promise<Order> {
-      const order = await store.find(id)
-      if (!order) throw notFound(`order ${id}`)
-      return order
-    },
+    get: find,
 
     async listByProduct(productId: string, query: PageQuery) {
       const limit = pageLimit(query)
@@ -91,7 +95,8 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
     },
 
     /** Cancels a confirmed order; product puts the stock back when order.cancelled arrives. */
-    async cancel(id: string, requestId: string): Promise<Order> {
+    async cancel(id: string, requestId: string, owner?: string): Promise<Order> {
+      if (owner !== undefined) await find(id, owner)
       const cancelled = await store.cancel(id, (o) =>
         newEvent('order.cancelled', { orderId: o.id, productId: o.productId, qty: o.qty }, { 'x-request-id': requestId }),
       )

@@ -10,28 +10,36 @@ import {
   ProductIdParams,
   ValidationProblem,
 } from '@shop/contracts'
-import { described, requestId } from '@shop/kit'
+import { described, requestId, type Access, type AppBase, type Caller } from '@shop/kit'
 import type { Orders } from './orders.ts'
 
 const tags = ['orders']
 // every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
 const failures = { 400: ValidationProblem, 503: Problem }
-const noOrder = { description: 'No order with this id' }
+const noOrder = { description: "No order with this id (or it is another customer's)" }
+const customer: Access = { scopes: ['orders:write'], limit: 'orders' }
+const customerOrStaff: Access = { scopes: ['orders:read', 'orders:write'], limit: 'reads' }
+const staff: Access = { scopes: ['orders:read'], limit: 'reads' }
+
+/** Staff (`orders:read`) may see any order; a customer only their own. */
+const ownerFilter = (caller: Caller) => (caller.scopes.has('orders:read') ? undefined : (caller.sub ?? undefined))
 
 /** HTTP only: shapes come from contracts/, decisions from orders.ts, errors from the kit. */
-export const orderRoutes = (orders: Orders) =>
+export const orderRoutes = (orders: Orders, guard: AppBase['access']) =>
   new Elysia({ prefix: '/orders' })
     .use(requestId()) // the app's own plugin (deduplicated by name): gives the routes `requestId`
+    .use(guard)
     .post(
       '',
-      async ({ body, headers, set, requestId }) => {
-        const { order, replayed } = await orders.place(body, requestId, headers['idempotency-key'])
+      async ({ body, headers, set, requestId, caller }) => {
+        const { order, replayed } = await orders.place(body, caller.sub, requestId, headers['idempotency-key'])
         set.status = 201
         set.headers.location = `/orders/${order.id}`
         if (replayed) set.headers['idempotent-replayed'] = 'true'
         return order
       },
       {
+        access: customer,
         body: CreateOrder,
         headers: CreateOrderHeaders,
         response: { 201: Order, 404: Problem, 409: Problem, 415: Problem, 422: Problem, ...failures },
@@ -52,7 +60,8 @@ export const orderRoutes = (orders: Orders) =>
         },
       },
     )
-    .get('/:id', ({ params }) => orders.get(params.id), {
+    .get('/:id', ({ params, caller }) => orders.get(params.id, ownerFilter(caller)), {
+      access: customerOrStaff,
       params: IdParams,
       response: { 200: Order, 404: Problem, ...failures },
       detail: {
@@ -71,6 +80,7 @@ export const orderRoutes = (orders: Orders) =>
         return value!
       },
       {
+        access: staff,
         params: ProductIdParams,
         query: PageQuery,
         response: { 200: OrderPage, ...failures },
@@ -83,7 +93,8 @@ export const orderRoutes = (orders: Orders) =>
         },
       },
     )
-    .delete('/:id', ({ params, requestId }) => orders.cancel(params.id, requestId), {
+    .delete('/:id', ({ params, requestId, caller }) => orders.cancel(params.id, requestId, ownerFilter(caller)), {
+      access: customer,
       params: IdParams,
       response: { 200: Order, 404: Problem, 409: Problem, ...failures },
       detail: {

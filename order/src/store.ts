@@ -6,6 +6,7 @@ type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt
 const toOrder = (r: Row): Order => ({
   id: r.id,
   productId: r.productId,
+  customerId: r.customerId ?? null,
   qty: r.qty,
   unitPrice: r.unitPrice,
   totalPrice: r.totalPrice,
@@ -15,8 +16,9 @@ const toOrder = (r: Row): Order => ({
   updatedAt: r.updatedAt.toISOString(),
 })
 
-export type NewOrder = { id: string; productId: string; qty: number; unitPrice: string; requestId: string }
-export type IdempotencyKey = { key: string; hash: string }
+export type NewOrder = { id: string; productId: string; customerId: string | null; qty: number; unitPrice: string; requestId: string }
+/** keys are per customer ('' when AUTH=off) */
+export type IdempotencyKey = { customerId: string; key: string; hash: string }
 
 export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirmed' | 'rejected'>; reason: StockRejectionReason | null }
 
@@ -50,18 +52,20 @@ export function createStore(sql: Sql) {
     const ids = column((p) => p.order.id)
     const rows = await sql<Row[]>`
       with placed as (
-        insert into orders (id, product_id, qty, unit_price, total_price, status, request_id)
-        select id, product_id, qty, unit_price, unit_price * qty, 'pending', request_id
-        from unnest(${ids}::uuid[], ${column((p) => p.order.productId)}::uuid[], ${column((p) => p.order.qty)}::int[],
-                    ${column((p) => p.order.unitPrice)}::numeric[], ${column((p) => p.order.requestId)}::text[])
-          as n(id, product_id, qty, unit_price, request_id)
+        insert into orders (id, product_id, customer_id, qty, unit_price, total_price, status, request_id)
+        select id, product_id, customer_id, qty, unit_price, unit_price * qty, 'pending', request_id
+        from unnest(${ids}::uuid[], ${column((p) => p.order.productId)}::uuid[], ${column((p) => p.order.customerId)}::text[],
+                    ${column((p) => p.order.qty)}::int[], ${column((p) => p.order.unitPrice)}::numeric[],
+                    ${column((p) => p.order.requestId)}::text[])
+          as n(id, product_id, customer_id, qty, unit_price, request_id)
         returning *
       ),
       keyed as (
-        insert into idempotency_keys (key, request_hash, order_id)
-        select k.key, k.hash, placed.id
-        from unnest(${column((p) => p.idempotency?.key ?? null)}::text[], ${column((p) => p.idempotency?.hash ?? null)}::text[], ${ids}::uuid[])
-          as k(key, hash, order_id)
+        insert into idempotency_keys (customer_id, key, request_hash, order_id)
+        select k.customer_id, k.key, k.hash, placed.id
+        from unnest(${column((p) => p.idempotency?.customerId ?? null)}::text[], ${column((p) => p.idempotency?.key ?? null)}::text[],
+                    ${column((p) => p.idempotency?.hash ?? null)}::text[], ${ids}::uuid[])
+          as k(customer_id, key, hash, order_id)
         join placed on placed.id = k.order_id
         where k.key is not null
       ),
@@ -97,13 +101,14 @@ export function createStore(sql: Sql) {
      * The live order behind a key, in one round trip; an expired key is removed on the way, so
      * it may be used again without standing in the new order's way.
      */
-    async findByIdempotencyKey(key: string, ttlHours: number): Promise<{ hash: string; order: Order } | undefined> {
+    async findByIdempotencyKey(customerId: string, key: string, ttlHours: number): Promise<{ hash: string; order: Order } | undefined> {
       const [row] = await sql<(Row & { requestHash: string })[]>`
         with expired as (
-          delete from idempotency_keys where key = ${key} and created_at <= now() - make_interval(hours => ${ttlHours})
+          delete from idempotency_keys
+          where customer_id = ${customerId} and key = ${key} and created_at <= now() - make_interval(hours => ${ttlHours})
         )
         select o.*, k.request_hash from idempotency_keys k join orders o on o.id = k.order_id
-        where k.key = ${key} and k.created_at > now() - make_interval(hours => ${ttlHours})`
+        where k.customer_id = ${customerId} and k.key = ${key} and k.created_at > now() - make_interval(hours => ${ttlHours})`
       return row && { hash: row.requestHash, order: toOrder(row) }
     },
 

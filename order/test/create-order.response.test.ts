@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Order } from '@shop/contracts'
 import { expectJson, expectProblem } from '@shop/harness/expect'
-import { runtimes } from '@shop/harness'
+import { client, runtimes } from '@shop/harness'
 import { bootOrder, shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld
@@ -49,13 +49,8 @@ describe.each(runtimes)('on %s', (runtime) => {
       const lonely = await bootOrder(w.iso, 'http://127.0.0.1:9', { PRODUCT_TIMEOUT_MS: '500' }, runtime)
       try {
         const before = await ordersIn()
-        const res = await fetch(`${lonely.url}/orders`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ productId: crypto.randomUUID(), qty: 1 }),
-        })
-        expect(res.status).toBe(503)
-        expect(res.headers.get('content-type')).toStartWith('application/problem+json')
+        const res = await client(lonely.url).post('/orders', { productId: crypto.randomUUID(), qty: 1 })
+        expectProblem(res, 503)
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
         expect(await ordersIn()).toBe(before)
       } finally {

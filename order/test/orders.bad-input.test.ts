@@ -29,7 +29,8 @@ const cases: Case[] = [
   { name: 'invalid JSON', raw: '{"productId": ', status: 400, field: 'body' },
   { name: 'wrong content type', raw: 'productId=1&qty=1', status: 415, headers: { 'content-type': 'text/plain' } },
   { name: 'empty body', raw: '', status: 400 },
-  { name: 'huge body', body: order({ note: 'x'.repeat(200_000) }), status: 400, field: 'body.note' },
+  { name: 'body over MAX_BODY_BYTES', body: order({ note: 'x'.repeat(200_000) }), status: 413 },
+  { name: 'unknown field', body: order({ note: 'x' }), status: 400, field: 'body.note' },
   { name: 'empty Idempotency-Key', body: order(), status: 400, field: 'headers.idempotency-key', headers: { 'idempotency-key': '' } },
   { name: 'malformed id on cancel', method: 'DELETE', path: () => '/orders/not-a-uuid', status: 400, field: 'params.id' },
 ]

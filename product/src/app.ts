@@ -1,10 +1,10 @@
-import { serviceApp, type ServiceBase } from '@shop/kit'
+import { serviceApp, type AppBase } from '@shop/kit'
 import { namedSchemas } from '@shop/contracts'
 import type { Products } from './products.ts'
 import { productRoutes } from './routes.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (products: Products, base: Pick<ServiceBase, 'log' | 'checks' | 'exchange'>, queue: string) =>
+export const createApp = (products: Products, base: AppBase, queue: string) =>
   serviceApp(
     {
       title: 'product service',
@@ -15,5 +15,5 @@ export const createApp = (products: Products, base: Pick<ServiceBase, 'log' | 'c
       events: { exchange: base.exchange, queue, sends: ['stock.reserved', 'stock.rejected'], receives: ['order.created', 'order.cancelled'] },
     },
     base,
-    productRoutes(products),
+    productRoutes(products, base.access),
   )

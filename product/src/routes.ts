@@ -1,17 +1,20 @@
 import { Elysia } from 'elysia'
 import { CreateProduct, IdParams, PageQuery, Problem, Product, ProductPage, UpdateProduct, ValidationProblem } from '@shop/contracts'
-import { described } from '@shop/kit'
+import { described, type Access, type AppBase } from '@shop/kit'
 import type { Products } from './products.ts'
 
 const tags = ['products']
+const anyone: Access = { limit: 'reads' }
+const staff: Access = { scopes: ['products:write'], limit: 'writes' }
 // every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
 const failures = { 400: ValidationProblem, 503: Problem }
 const writeFailures = { ...failures, 415: Problem, 422: Problem }
 const notANumber = { 422: { description: 'A JSON number `price` with more than 2 fraction digits' } }
 
 /** HTTP only: shapes come from contracts/, decisions from products.ts, errors from the kit. */
-export const productRoutes = (products: Products) =>
+export const productRoutes = (products: Products, guard: AppBase['access']) =>
   new Elysia({ prefix: '/products' })
+    .use(guard)
     .post(
       '',
       async ({ body, set }) => {
@@ -21,6 +24,7 @@ export const productRoutes = (products: Products) =>
         return product
       },
       {
+        access: staff,
         body: CreateProduct,
         response: { 201: Product, ...writeFailures },
         detail: {
@@ -33,6 +37,7 @@ export const productRoutes = (products: Products) =>
       },
     )
     .get('', ({ query }) => products.list(query), {
+      access: anyone,
       query: PageQuery,
       response: { 200: ProductPage, ...failures },
       detail: {
@@ -51,6 +56,7 @@ export const productRoutes = (products: Products) =>
         return product
       },
       {
+        access: anyone,
         params: IdParams,
         response: { 200: Product, 404: Problem, ...failures },
         detail: {
@@ -63,6 +69,7 @@ export const productRoutes = (products: Products) =>
       },
     )
     .patch('/:id', ({ params, body }) => products.update(params.id, body), {
+      access: staff,
       params: IdParams,
       body: UpdateProduct,
       response: { 200: Product, 404: Problem, ...writeFailures },
@@ -81,6 +88,7 @@ export const productRoutes = (products: Products) =>
         set.status = 204
       },
       {
+        access: staff,
         params: IdParams,
         response: { 404: Problem, ...failures },
         detail: {
