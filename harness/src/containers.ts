@@ -52,6 +52,7 @@ export async function startContainers(
     amqpUrl: rabbit.getAmqpUrl(),
     managementUrl: `http://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(15672)}`,
     source: 'testcontainers',
+    containers: [pg, redis, rabbit].map((c) => c.getId()),
   }
 }
 
