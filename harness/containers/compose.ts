@@ -65,7 +65,14 @@ export async function composeStack() {
     /** the published host URL of every running container of a service */
     urls(service: 'product' | 'order'): string[] {
       const port = service === 'product' ? 3000 : 8080
-      return containers(service).map((id) => `http://${run(['docker', 'port', id, `${port}/tcp`]).trim().split('\n')[0]}`)
+      return containers(service).map((id) => {
+        const bound = run(['docker', 'inspect', '-f', `{{range (index .NetworkSettings.Ports "${port}/tcp")}}{{.HostIp}}:{{.HostPort}} {{end}}`, id]).trim()
+        if (bound) return `http://${bound.split(' ')[0]}`
+        // diagnostics for a container without a published port (seen once: restarted by the engine)
+        const state = run(['docker', 'inspect', '-f', '{{.State.Status}} restarts={{.RestartCount}} started={{.State.StartedAt}} exit={{.State.ExitCode}}', id]).trim()
+        const logs = spawnSync('docker', ['logs', '--tail', '30', id], { encoding: 'utf8' })
+        throw new Error(`${service} container ${id.slice(0, 12)} publishes no port ${port} (${state}):\n${logs.stdout}${logs.stderr}`)
+      })
     },
     /** every container of the project reports healthy (the compose health checks, run by the engine) */
     healthy(timeout = 120_000) {
