@@ -118,7 +118,8 @@ async function local(env: Record<string, string | undefined>, ports: typeof STAN
   ).flat()
   if (down.length) throw new Error(`${why}, and these servers are not reachable: ${down.join(', ')}.\n${HOW_TO_START}`)
   return {
-    databaseUrl: `postgres://postgres@127.0.0.1:${ports.postgres}/postgres`,
+    // user and password as compose.yml sets them; a server with trust auth ignores the password
+    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${ports.postgres}/postgres`,
     redisUrl: `redis://127.0.0.1:${ports.redis}`,
     amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.rabbitmq}`,
     source: 'local',

@@ -55,7 +55,7 @@ describe('choosing the infrastructure', () => {
   it('when the container start fails and the local servers answer, then it falls back to them with one line saying why', async () => {
     const ports = await openPorts()
     const chosen = await chooseInfra({}, { ports, dockerAnswers: engine.answers, startContainers: pullRefused })
-    expect(chosen).toMatchObject({ source: 'local', databaseUrl: `postgres://postgres@127.0.0.1:${ports.postgres}/postgres` })
+    expect(chosen).toMatchObject({ source: 'local', databaseUrl: `postgres://postgres:postgres@127.0.0.1:${ports.postgres}/postgres` })
     expect(chosen.note).toContain('pull access denied for postgres')
     expect(chosen.note).toContain('using the servers on the local ports instead')
     expect(chosen.note).not.toContain('\n')
