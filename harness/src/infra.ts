@@ -2,6 +2,7 @@ import { connect } from 'node:net'
 import postgres from 'postgres'
 import { createClient } from 'redis'
 import amqp from 'amqplib'
+import { oneLine, startContainers as startTestcontainers } from './containers.ts'
 
 export type Infra = {
   databaseUrl: string
@@ -10,12 +11,10 @@ export type Infra = {
   source: 'env' | 'testcontainers' | 'local'
   /** RabbitMQ management UI, when the chosen broker has one we know of */
   managementUrl?: string
-}
-
-const LOCAL = {
-  databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-  redisUrl: 'redis://127.0.0.1:6379',
-  amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+  /** ids of the containers the harness started for it (testcontainers only) */
+  containers?: string[]
+  /** why the first choice was not taken, when it was not */
+  note?: string
 }
 
 const HOW_TO_START = `Start them, then run again. Either
@@ -27,72 +26,114 @@ or point DATABASE_URL, REDIS_URL and AMQP_URL at running servers.`
 
 let infra: Promise<Infra> | undefined
 
+export type InfraMode = 'auto' | 'containers' | 'local' | 'env'
+
 /**
- * PostgreSQL, Redis and RabbitMQ for this process, chosen once: the env URLs when all three are
- * set; else containers through testcontainers when a Docker engine answers; else the standard
- * local ports. Says which on stderr.
+ * PostgreSQL, Redis and RabbitMQ for this process, chosen once (see chooseInfra). Says which on
+ * stderr, and why when containers were wanted but not used. When none is available it prints one
+ * error saying what to start and ends the process: every test would fail the same way, and hooks
+ * cleaning up after a world that was never built only hide the cause.
  */
 export function startInfra(env: Record<string, string | undefined> = process.env): Promise<Infra> {
-  infra ??= chooseInfra(env).then((chosen) => {
-    if (env.HARNESS_QUIET !== '1') console.error(`[harness] infrastructure: ${chosen.source}`)
-    return chosen
-  })
+  infra ??= chooseInfra(env).then(
+    (chosen) => {
+      if (env.HARNESS_QUIET !== '1') {
+        if (chosen.note) console.error(`[harness] ${chosen.note}`)
+        console.error(`[harness] infrastructure: ${chosen.source}`)
+      }
+      return chosen
+    },
+    (error: Error) => {
+      console.error(`[harness] ${error.message}`)
+      process.exit(1)
+    },
+  )
   return infra
 }
 
 const STANDARD_PORTS = { postgres: 5432, redis: 6379, rabbitmq: 5672 }
 
-/** The choice itself, without caching; `ports` lets a test point "local" at closed ports. */
-export async function chooseInfra(env: Record<string, string | undefined>, ports = STANDARD_PORTS): Promise<Infra> {
-  if (env.DATABASE_URL && env.REDIS_URL && env.AMQP_URL)
-    return {
-      databaseUrl: env.DATABASE_URL,
-      redisUrl: env.REDIS_URL,
-      amqpUrl: env.AMQP_URL,
-      managementUrl: env.RABBITMQ_MANAGEMENT_URL,
-      source: 'env',
-    }
-  if (env.HARNESS_NO_CONTAINERS !== '1' && (await dockerAnswers())) return startContainers()
-  const down = (
-    await Promise.all(
-      [
-        ['PostgreSQL', ports.postgres],
-        ['Redis', ports.redis],
-        ['RabbitMQ', ports.rabbitmq],
-      ].map(async ([name, port]) => ((await reachable('127.0.0.1', port as number)) ? [] : [`${name} (127.0.0.1:${port})`])),
-    )
-  ).flat()
-  if (down.length) throw new Error(`No Docker engine answers and these servers are not reachable: ${down.join(', ')}.\n${HOW_TO_START}`)
-  return { ...LOCAL, source: 'local', managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672' }
+type Choice = {
+  /** the ports "local" means; a test points them at closed or open ports */
+  ports?: typeof STANDARD_PORTS
+  dockerAnswers?: () => Promise<boolean>
+  startContainers?: (env: Record<string, string | undefined>) => Promise<Infra>
 }
 
-async function dockerAnswers(): Promise<boolean> {
+/**
+ * The choice itself, without caching. HARNESS_INFRA forces one source (an error when it is not
+ * available). Unset, it takes the env URLs when all three are set; else containers through
+ * testcontainers when a Docker engine answers (unless HARNESS_NO_CONTAINERS=1), falling back to
+ * the standard local ports with a note saying why when they cannot start; else the local ports.
+ */
+export async function chooseInfra(env: Record<string, string | undefined>, choice: Choice = {}): Promise<Infra> {
+  const { ports = STANDARD_PORTS, dockerAnswers = engineAnswers, startContainers = startTestcontainers } = choice
+  const mode = infraMode(env)
+  if (mode === 'env' || (mode === 'auto' && env.DATABASE_URL && env.REDIS_URL && env.AMQP_URL)) return fromEnv(env)
+  if (mode === 'local') return local(env, ports)
+  if (mode === 'containers') {
+    if (!(await dockerAnswers())) throw new Error(`HARNESS_INFRA=containers, but no Docker engine answers (${DOCKER_HINT}).`)
+    return startContainers(env).catch((e: Error) => {
+      throw new Error(`HARNESS_INFRA=containers, but the containers could not start: ${oneLine(e, 800)}`)
+    })
+  }
+  if (env.HARNESS_NO_CONTAINERS === '1' || !(await dockerAnswers())) return local(env, ports, 'No Docker engine answers')
+  try {
+    return await startContainers(env)
+  } catch (e) {
+    const why = `containers could not start (${oneLine(e, 800)})`
+    const fallback = await local(env, ports, `A Docker engine answers, but ${why}`)
+    return { ...fallback, note: `${why}; using the servers on the local ports instead` }
+  }
+}
+
+export function infraMode(env: Record<string, string | undefined>): InfraMode {
+  const mode = env.HARNESS_INFRA || 'auto'
+  if (mode === 'auto' || mode === 'containers' || mode === 'local' || mode === 'env') return mode
+  throw new Error(`HARNESS_INFRA=${mode} is not one of containers, local, env (or unset: the first that works).`)
+}
+
+const DOCKER_HINT = 'start one, or check DOCKER_HOST'
+
+function fromEnv(env: Record<string, string | undefined>): Infra {
+  const missing = ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL'].filter((name) => !env[name])
+  if (missing.length) throw new Error(`HARNESS_INFRA=env, but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set.`)
+  return {
+    databaseUrl: env.DATABASE_URL!,
+    redisUrl: env.REDIS_URL!,
+    amqpUrl: env.AMQP_URL!,
+    managementUrl: env.RABBITMQ_MANAGEMENT_URL,
+    source: 'env',
+  }
+}
+
+async function local(env: Record<string, string | undefined>, ports: typeof STANDARD_PORTS, why = 'HARNESS_INFRA=local'): Promise<Infra> {
+  const servers = [
+    ['PostgreSQL', ports.postgres],
+    ['Redis', ports.redis],
+    ['RabbitMQ', ports.rabbitmq],
+  ] as const
+  const down = (
+    await Promise.all(servers.map(async ([name, port]) => ((await reachable('127.0.0.1', port)) ? [] : [`${name} (127.0.0.1:${port})`])))
+  ).flat()
+  if (down.length) throw new Error(`${why}, and these servers are not reachable: ${down.join(', ')}.\n${HOW_TO_START}`)
+  return {
+    // user and password as compose.yml sets them; a server with trust auth ignores the password
+    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${ports.postgres}/postgres`,
+    redisUrl: `redis://127.0.0.1:${ports.redis}`,
+    amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.rabbitmq}`,
+    source: 'local',
+    managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672',
+  }
+}
+
+async function engineAnswers(): Promise<boolean> {
   try {
     const { getContainerRuntimeClient } = await import('testcontainers')
     await getContainerRuntimeClient()
     return true
   } catch {
     return false // "Could not find a working container runtime strategy", in milliseconds
-  }
-}
-
-async function startContainers(): Promise<Infra> {
-  const [{ PostgreSqlContainer }, { RedisContainer }, { RabbitMQContainer }] = await Promise.all([
-    import('@testcontainers/postgresql'),
-    import('@testcontainers/redis'),
-    import('@testcontainers/rabbitmq'),
-  ])
-  const [pg, redis, rabbit] = await Promise.all([
-    new PostgreSqlContainer('postgres:17-alpine').withUsername('postgres').withPassword('postgres').start(),
-    new RedisContainer('redis:7-alpine').start(),
-    new RabbitMQContainer('rabbitmq:3.13-management-alpine').start(),
-  ])
-  return {
-    databaseUrl: pg.getConnectionUri(),
-    redisUrl: redis.getConnectionUrl(),
-    amqpUrl: rabbit.getAmqpUrl(),
-    managementUrl: `http://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(15672)}`,
-    source: 'testcontainers',
   }
 }
 

@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { Config as ProductConfig } from '../../product/src/config.ts'
 import { Config as OrderConfig } from '../../order/src/config.ts'
 
-// No Docker engine runs here, so this is compose.yml checked at the level of `docker compose
-// config`: it parses, and every service, port, variable and health check the code relies on is there.
+// compose.yml and the Dockerfiles checked without an engine, at the level of `docker compose config`:
+// it parses, and every service, port, variable and health check the code relies on is there.
+// `bun run test:containers` builds and runs them for real where a Docker engine answers.
 const root = new URL('../../', import.meta.url)
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8')
 type Service = {
@@ -26,7 +27,11 @@ describe('compose.yml', () => {
   it('when parsed, then it runs postgres, redis, rabbitmq with its UI, product and order', () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'redis', 'rabbitmq', 'product', 'order']))
     expect(services.rabbitmq!.image).toContain('management')
-    expect(services.rabbitmq!.ports).toEqual(expect.arrayContaining(['5672:5672', '15672:15672']))
+    expect(services.rabbitmq!.ports).toEqual(['127.0.0.1:${RABBITMQ_HOST_PORT:-5672}:5672', '127.0.0.1:${RABBITMQ_UI_HOST_PORT:-15672}:15672'])
+  })
+
+  it('when read by docker-compose v1.29 too, then it has no top-level name (v1 rejects it)', () => {
+    expect(Object.keys(compose)).not.toContain('name')
   })
 
   it('when a service runs, then it has a health check', () => {
@@ -56,9 +61,11 @@ describe('compose.yml', () => {
     expect(services.product!.environment!.DATABASE_URL).not.toBe(services.order!.environment!.DATABASE_URL)
   })
 
-  it('when published, then product answers on 3000 and order on 8080, with room for replicas', () => {
-    expect(services.product!.ports).toEqual(['3000-3003:3000'])
-    expect(services.order!.ports).toEqual(['8080-8083:8080'])
+  it('when published, then on 127.0.0.1 only, on the standard ports unless the env moves them, with room for replicas', () => {
+    expect(services.product!.ports).toEqual(['127.0.0.1:${PRODUCT_HOST_PORTS:-3000-3003}:3000'])
+    expect(services.order!.ports).toEqual(['127.0.0.1:${ORDER_HOST_PORTS:-8080-8083}:8080'])
+    expect(services.postgres!.ports).toEqual(['127.0.0.1:${POSTGRES_HOST_PORT:-5432}:5432'])
+    expect(services.redis!.ports).toEqual(['127.0.0.1:${REDIS_HOST_PORT:-6379}:6379'])
   })
 
   it('when data is kept, then it is in named volumes', () => {
@@ -77,7 +84,23 @@ describe('compose.yml', () => {
       expect(text).toMatch(/^USER (?!root)\w+/m)
       expect(text).toMatch(/^HEALTHCHECK /m)
       expect(text).toContain(`${name}/src/main.ts`)
+      // a clean clone has no node_modules: the isolated install's per-workspace ones must be copied too
+      expect(text).toContain(`--filter '@shop/${name}'`)
+      expect(text).toContain('COPY --from=build /app/node_modules node_modules')
+      expect(text).toContain(`COPY --from=build /app/${name} ${name}`)
+      expect(text).not.toMatch(/^COPY (harness|\.) /m)
     }
+  })
+
+  it('when the build context is sent, then .dockerignore keeps out node_modules, tests, the harness and .git', () => {
+    const ignored = read('.dockerignore').split('\n').map((l) => l.trim())
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/test', '**/*.test.ts', 'harness', '!harness/package.json', '.git']))
+  })
+
+  it('when CI builds on an engine without NAT, then its override builds with the host network, nothing else', () => {
+    const ci = Bun.YAML.parse(read('.ci/compose.ci.yml')) as { services: Record<string, Service & { build: { network: string } }> }
+    expect(Object.keys(ci.services).sort()).toEqual(['order', 'product'])
+    for (const s of Object.values(ci.services)) expect(s).toEqual({ build: { network: 'host' } } as never)
   })
 
   it('when the load profile runs, then its k6 scripts exist', () => {
