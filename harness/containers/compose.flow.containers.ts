@@ -93,8 +93,8 @@ describe('compose up', () => {
     const t0 = performance.now()
     stack.up('--scale', 'product=2', '--scale', 'order=2')
     await stack.healthy()
-    const products = stack.urls('product').map(client)
-    const orders = stack.urls('order').map(client)
+    const products = stack.urls('product').map((url) => client(url))
+    const orders = stack.urls('order').map((url) => client(url))
     console.error(`[containers] scaled to ${products.length} product + ${orders.length} order replicas, healthy in ${seconds(t0)}`)
     expect([products.length, orders.length]).toEqual([2, 2])
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { eventually, freePort } from '@shop/harness'
+import { authEnv, eventually, freePort } from '@shop/harness'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -50,6 +50,8 @@ export async function composeStack() {
     RABBITMQ_UI_HOST_PORT: String(await freePort()),
     PRODUCT_HOST_PORTS: `${product}-${product + 3}`,
     ORDER_HOST_PORTS: `${order}-${order + 3}`,
+    // the services accept this process's tokens, as `bun run token -- --write-env` sets it up for a user
+    JWT_PUBLIC_KEY: authEnv().JWT_PUBLIC_KEY!.replaceAll('\n', '\\n'),
   }
   const files = (process.env.COMPOSE_FILE ?? 'compose.yml').split(':').flatMap((f) => ['-f', f])
   const dc = (...args: string[]) => run([...compose, ...files, '-p', project, ...args], env)

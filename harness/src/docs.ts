@@ -41,10 +41,10 @@ export function conformance(doc: Json, api: Client) {
   const documentedHeaders = new Set(Object.keys(doc.components?.headers ?? {}).map((h) => h.toLowerCase()))
   const check = {
     /** sends a request (`body`: JSON, or a string sent raw) and records the answer under the path template */
-    async send(method: string, template: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const raw = typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body)
-      const sent = raw === undefined ? headers : { 'content-type': 'application/json', ...headers }
-      const reply = await api.send(method, path, { raw, headers: sent })
+    async send(method: string, template: string, path: string, o: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {}) {
+      const raw = typeof o.body === 'string' ? o.body : o.body === undefined ? undefined : JSON.stringify(o.body)
+      const sent = raw === undefined ? o.headers : { 'content-type': 'application/json', ...o.headers }
+      const reply = await (o.token === undefined ? api : api.as(o.token)).send(method, path, { raw, headers: sent })
       check.record(method, template, reply)
       return reply
     },

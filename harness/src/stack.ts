@@ -4,6 +4,7 @@
  * ports, prints where everything is, and on Ctrl-C stops what it started.
  */
 import { startInfra, withDatabase } from './infra.ts'
+import { devAuthEnv, devSigner, devTokens } from './dev-keys.ts'
 import { spawnService, type Runtime, type ServiceProcess } from './processes.ts'
 
 const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
@@ -11,7 +12,9 @@ const productPort = Number(process.env.PRODUCT_PORT ?? 3000)
 const orderPort = Number(process.env.ORDER_PORT ?? 8080)
 
 const infra = await startInfra()
-const common = { REDIS_URL: infra.redisUrl, AMQP_URL: infra.amqpUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' }
+const signer = await devSigner()
+const auth = process.env.AUTH === 'off' ? { AUTH: 'off' } : devAuthEnv(signer)
+const common = { REDIS_URL: infra.redisUrl, AMQP_URL: infra.amqpUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...auth }
 const started: ServiceProcess[] = []
 let stopping = false
 
@@ -23,6 +26,19 @@ async function stopAll(code: number) {
 }
 process.on('SIGINT', () => void stopAll(0))
 process.on('SIGTERM', () => void stopAll(0))
+
+/** Tokens to paste into Swagger UI's Authorize button or http/http-client.private.env.json. */
+async function tokenLines() {
+  const { staff, customer } = await devTokens(signer)
+  return [
+    'staff token (products:write orders:read, 12 h):',
+    `  ${staff}`,
+    'customer token (orders:write, sub customer-1, 12 h):',
+    `  ${customer}`,
+    'more: bun run token -- --scope "orders:write" --sub alice',
+    '',
+  ]
+}
 
 try {
   const product = await spawnService(
@@ -42,6 +58,8 @@ try {
     `product   http://localhost:${productPort}    Swagger UI http://localhost:${productPort}/docs`,
     `order     http://localhost:${orderPort}    Swagger UI http://localhost:${orderPort}/docs`,
     infra.managementUrl ? `rabbitmq  ${infra.managementUrl.replace(/\/\/[^@]*@/, '//')}   (guest / guest)` : undefined,
+    '',
+    ...(auth.AUTH === 'off' ? ['AUTH=off: no token needed.'] : await tokenLines()),
     `ready: infrastructure ${infra.source}, services on ${runtime}. Ctrl-C stops product and order.`,
     '',
   ]

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, eventually, isolate, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/harness'
+import { bootInProcess, client, eventually, isolate, mintToken, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/harness'
 import { conformance } from '@shop/harness/docs'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig } from '../src/config.ts'
 import { startOrder } from '../src/start.ts'
 
-// order reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown too
+// order reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown
+// too; the limits are low enough for one caller to reach them
+const LIMIT = 40
 let iso: Isolated
 let db: Proxy
 let products: Client
@@ -17,7 +19,7 @@ beforeAll(async () => {
   iso = await isolate('odoc')
   const product = await bootInProcess(() => startProduct(productConfig(iso.env('product'))))
   stopProduct = product.stop
-  const env = iso.env('order', { PRODUCT_URL: product.url })
+  const env = iso.env('order', { PRODUCT_URL: product.url, RATE_LIMIT_ORDERS: String(LIMIT), RATE_LIMIT_READS: String(LIMIT) })
   db = await tcpProxy(env.DATABASE_URL!)
   order = await bootInProcess(() => startOrder(loadConfig({ ...env, DATABASE_URL: db.through(env.DATABASE_URL!) })))
   products = client(product.url)
@@ -45,13 +47,13 @@ describe("order's OpenAPI document against the server's answers", () => {
 
     await send('GET', '/health', '/health')
     await send('GET', '/ready', '/ready')
-    const placed = await send('POST', '/orders', '/orders', { productId: p.id, qty: 1 }, key)
-    await send('POST', '/orders', '/orders', { productId: p.id, qty: 1 }, key) // replayed: 201 again
-    await send('POST', '/orders', '/orders', { productId: p.id, qty: 2 }, key) // same key, other body
-    await send('POST', '/orders', '/orders', { productId: p.id, qty: 0 })
-    await send('POST', '/orders', '/orders', 'qty=1', { 'content-type': 'text/plain' })
-    await send('POST', '/orders', '/orders', { productId: crypto.randomUUID(), qty: 1 })
-    await send('POST', '/orders', '/orders', { productId: p.id, qty: 1, price: '2.00' })
+    const placed = await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, headers: key })
+    await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, headers: key }) // replayed: 201 again
+    await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 2 }, headers: key }) // same key, other body
+    await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 0 } })
+    await send('POST', '/orders', '/orders', { body: 'qty=1', headers: { 'content-type': 'text/plain' } })
+    await send('POST', '/orders', '/orders', { body: { productId: crypto.randomUUID(), qty: 1 } })
+    await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1, price: '2.00' } })
     await send('GET', item, `/orders/${placed.body.id}`)
     await send('GET', item, '/orders/nope')
     await send('GET', item, `/orders/${crypto.randomUUID()}`)
@@ -66,10 +68,30 @@ describe("order's OpenAPI document against the server's answers", () => {
     await send('DELETE', item, '/orders/nope')
     await send('DELETE', item, `/orders/${crypto.randomUUID()}`)
 
+    // who may do what: no token, and tokens without the scope an operation needs
+    const staffOnly = await mintToken({ sub: 'staff', scope: 'products:write orders:read' })
+    const customer = await mintToken({ sub: 'customer', scope: 'orders:write' })
+    const productsOnly = await mintToken({ sub: 'catalog', scope: 'products:write' })
+    for (const token of [null, staffOnly]) await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, token })
+    await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1, note: 'x'.repeat(70_000) } })
+    for (const token of [null, productsOnly]) await send('GET', item, `/orders/${placed.body.id}`, { token })
+    for (const token of [null, customer]) await send('GET', list, `/orders/product/${p.id}`, { token })
+    for (const token of [null, staffOnly]) await send('DELETE', item, `/orders/${placed.body.id}`, { token })
+
+    // one customer past their limits: orders (and cancels) and reads each count per window
+    const flood = await mintToken({ sub: 'flood' })
+    const flooded = orders.as(flood)
+    for (let i = 0; i < LIMIT; i++)
+      await Promise.all([flooded.get(`/orders/${crypto.randomUUID()}`), flooded.delete(`/orders/${crypto.randomUUID()}`)])
+    await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, token: flood })
+    await send('GET', item, `/orders/${placed.body.id}`, { token: flood })
+    await send('GET', list, `/orders/product/${p.id}`, { token: flood })
+    await send('DELETE', item, `/orders/${placed.body.id}`, { token: flood })
+
     await db.cut()
     try {
       await send('GET', '/ready', '/ready')
-      await send('POST', '/orders', '/orders', { productId: p.id, qty: 1 })
+      await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 } })
       await send('GET', item, `/orders/${placed.body.id}`)
       await send('GET', list, `/orders/product/${crypto.randomUUID()}`) // not cached, so it asks the database
       await send('DELETE', item, `/orders/${placed.body.id}`)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import createClient from 'openapi-fetch'
-import { eventually } from '@shop/harness'
+import { eventually, mintToken } from '@shop/harness'
 import { generatedFile, typesFrom } from './generated/generate.ts'
 import type { paths as OrderApi } from './generated/order-api.ts'
 import type { paths as ProductApi } from './generated/product-api.ts'
@@ -21,8 +21,10 @@ describe('a client generated from the OpenAPI documents', () => {
   })
 
   it('when the seed flow runs through it, then every step answers as its types say', async () => {
-    const products = createClient<ProductApi>({ baseUrl: w.products.base })
-    const orders = createClient<OrderApi>({ baseUrl: w.orders.base })
+    const bearer = async (sub: string, scope: string) => ({ authorization: `Bearer ${await mintToken({ sub, scope })}` })
+    const products = createClient<ProductApi>({ baseUrl: w.products.base, headers: await bearer('staff-1', 'products:write') })
+    const orders = createClient<OrderApi>({ baseUrl: w.orders.base, headers: await bearer('customer-1', 'orders:write') })
+    const staff = createClient<OrderApi>({ baseUrl: w.orders.base, headers: await bearer('staff-1', 'orders:read') })
 
     const created = await products.POST('/products', { body: { name: 'Generated', price: '4.20', qty: 5 } })
     expect(created.response.status).toBe(201)
@@ -36,13 +38,13 @@ describe('a client generated from the OpenAPI documents', () => {
       params: { header: { 'idempotency-key': crypto.randomUUID() } },
       body: { productId: id, qty: 2, price: '4.20' },
     })
-    expect(placed.data).toMatchObject({ status: 'pending', totalPrice: '8.40' })
+    expect(placed.data).toMatchObject({ status: 'pending', totalPrice: '8.40', customerId: 'customer-1' })
     const orderId = placed.data!.id
     await eventually(
       async () => (await orders.GET('/orders/{id}', { params: { path: { id: orderId } } })).data?.status === 'confirmed',
       { what: 'the order confirmed' },
     )
-    const listed = await orders.GET('/orders/product/{productId}', { params: { path: { productId: id }, query: { limit: '10' } } })
+    const listed = await staff.GET('/orders/product/{productId}', { params: { path: { productId: id }, query: { limit: '10' } } })
     expect(listed.data?.items.map((o) => o.id)).toEqual([orderId])
     const cancelled = await orders.DELETE('/orders/{id}', { params: { path: { id: orderId } } })
     expect(cancelled.data?.status).toBe('cancelled')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { eventually } from '@shop/harness'
+import { eventually, mintToken } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 // the REST client files users open in their editor, run by httpyac (the CLI of the VS Code
@@ -18,7 +18,11 @@ beforeAll(async () => (w = await shopWorld()))
 afterAll(() => w.stop())
 
 async function send(files: string[], vars: Record<string, string> = {}): Promise<Run> {
-  const args = Object.entries({ product: w.products.base, order: w.orders.base, ...vars }).flatMap(([k, v]) => ['--var', `${k}=${v}`])
+  const tokens = {
+    staffToken: await mintToken({ sub: 'staff-1', scope: 'products:write orders:read' }),
+    customerToken: await mintToken({ sub: 'customer-1', scope: 'orders:write' }),
+  }
+  const args = Object.entries({ product: w.products.base, order: w.orders.base, ...tokens, ...vars }).flatMap(([k, v]) => ['--var', `${k}=${v}`])
   const proc = Bun.spawn([httpyac, 'send', ...files, '--all', '--json', '--env', 'local', ...args], { cwd: httpDir, stdout: 'pipe', stderr: 'pipe' })
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   try {
@@ -49,7 +53,7 @@ describe('the http/*.http files', () => {
 
   it("when errors.http is sent, then each client mistake gets the 4xx problem it promises, never a 5xx", async () => {
     const run = await send(['errors.http'])
-    passedAll(run, 7)
+    passedAll(run, 9)
     expect(run.requests.map((r) => r.response?.statusCode).filter((s) => !s || s >= 500)).toEqual([])
   }, 30_000)
 })

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { mintToken } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 // Debian's chromium (`apt-get install -y chromium`); Playwright's own download cannot work offline
@@ -32,6 +33,14 @@ async function openDocs(base: string) {
   await page.goto(`${base}/docs`)
   await page.locator('.opblock').first().waitFor()
   return { page, consoleErrors, offMachine }
+}
+
+/** Pastes a token into the Authorize dialog, as `bun run start` tells a newcomer to. */
+async function authorize(page: Page, token: string) {
+  await page.locator('.auth-wrapper button.authorize').click()
+  await page.locator('.modal-ux input[type=text]').fill(token)
+  await page.locator('.modal-ux .auth-btn-wrapper button.authorize').click()
+  await page.locator('.modal-ux button.btn-done').click()
 }
 
 /** Expands an operation, presses Try it out, lets `edit` change the inputs, executes, returns the status shown. */
@@ -65,6 +74,7 @@ async function screenshot(page: Page, name: string) {
 describe('Swagger UI in a real browser', () => {
   it("when product's /docs is used as a newcomer would, then the prefilled POST /products gives 201 and GET /products/{id} 200", async () => {
     const { page, consoleErrors, offMachine } = await openDocs(w.products.base)
+    await authorize(page, await mintToken({ sub: 'staff-1', scope: 'products:write orders:read' }))
     const created = await tryItOut(page, 'createProduct', 'products')
     expect(created.status).toBe(201)
     const got = await tryItOut(page, 'getProduct', 'products', (op) => op.locator('input[type=text]').first().fill(created.body.id))
@@ -78,10 +88,11 @@ describe('Swagger UI in a real browser', () => {
   it("when order's /docs places an order for an existing product, then it shows 201 pending", async () => {
     const p = await w.product(5, '19.99')
     const { page, consoleErrors, offMachine } = await openDocs(w.orders.base)
+    await authorize(page, await mintToken({ sub: 'customer-1', scope: 'orders:write' }))
     const placed = await tryItOut(page, 'placeOrder', 'orders', (op) =>
       op.locator('textarea.body-param__text').fill(JSON.stringify({ productId: p.id, qty: 2, price: '19.99' })),
     )
-    expect(placed).toMatchObject({ status: 201, body: { productId: p.id, status: 'pending', totalPrice: '39.98' } })
+    expect(placed).toMatchObject({ status: 201, body: { productId: p.id, customerId: 'customer-1', status: 'pending', totalPrice: '39.98' } })
     await screenshot(page, 'order')
     expect((await followAsyncApiLink(page)).asyncapi).toBe('3.0.0')
     expect(consoleErrors).toEqual([])

@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, isolate, tcpProxy, type Client, type Isolated, type Proxy } from '@shop/harness'
+import { bootInProcess, client, isolate, mintToken, tcpProxy, type Client, type Isolated, type Proxy } from '@shop/harness'
 import { conformance } from '@shop/harness/docs'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 
-// product reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown too
+// product reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown
+// too; the limits are low enough for one caller to reach them
+const LIMIT = 40
 let iso: Isolated
 let db: Proxy
 let api: Client
 let stop: () => Promise<void>
 beforeAll(async () => {
   iso = await isolate('pdoc')
-  const env = iso.env('product')
+  const env = iso.env('product', { RATE_LIMIT_WRITES: String(LIMIT), RATE_LIMIT_READS: String(LIMIT) })
   db = await tcpProxy(env.DATABASE_URL!)
   const running = await bootInProcess(() => startProduct(loadConfig({ ...env, DATABASE_URL: db.through(env.DATABASE_URL!) })))
   api = client(running.url)
@@ -28,40 +30,61 @@ const unknownId = '0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24'
 
 describe("product's OpenAPI document against the server's answers", () => {
   it('when every route is called into each of its outcomes, then each answer is documented and each documented answer occurs', async () => {
-    const doc = (await api.get('/docs/json')).body
-    const check = conformance(doc, api)
+    const check = conformance((await api.get('/docs/json')).body, api)
     const send = check.send
     const item = '/products/{id}'
+    const customer = await mintToken({ sub: 'no-staff', scope: 'orders:write' })
+    const flood = await mintToken({ sub: 'flood' })
+    const huge = { name: 'x'.repeat(70_000), price: '1.00', qty: 1 }
 
     await send('GET', '/health', '/health')
     await send('GET', '/ready', '/ready')
-    const created = await send('POST', '/products', '/products', { name: 'documented', price: '2.50', qty: 3 })
+    const created = await send('POST', '/products', '/products', { body: { name: 'documented', price: '2.50', qty: 3 } })
     const id = created.body.id
-    await send('POST', '/products', '/products', { price: '2.50', qty: 3 })
-    await send('POST', '/products', '/products', 'name=x', { 'content-type': 'text/plain' })
-    await send('POST', '/products', '/products', { name: 'x', price: 2.555, qty: 1 })
-    await send('GET', '/products', '/products?limit=2')
+    await send('POST', '/products', '/products', { body: { price: '2.50', qty: 3 } })
+    await send('POST', '/products', '/products', { body: 'name=x', headers: { 'content-type': 'text/plain' } })
+    await send('POST', '/products', '/products', { body: { name: 'x', price: 2.555, qty: 1 } })
+    await send('POST', '/products', '/products', { body: huge })
+    await send('POST', '/products', '/products', { body: { name: 'x', price: '1.00', qty: 1 }, token: null })
+    await send('POST', '/products', '/products', { body: { name: 'x', price: '1.00', qty: 1 }, token: customer })
+    await send('GET', '/products', '/products?limit=2', { token: null })
     await send('GET', '/products', '/products?limit=abc')
-    await send('GET', item, `/products/${id}`)
+    await send('GET', '/products', '/products', { token: 'not-a-jwt' })
+    await send('GET', item, `/products/${id}`, { token: null })
     await send('GET', item, '/products/nope')
     await send('GET', item, `/products/${unknownId}`)
-    await send('PATCH', item, `/products/${id}`, { qty: 4 })
-    await send('PATCH', item, `/products/${id}`, { qty: -4 })
-    await send('PATCH', item, `/products/${id}`, 'qty=4', { 'content-type': 'application/x-www-form-urlencoded' })
-    await send('PATCH', item, `/products/${id}`, { price: 1.001 })
-    await send('PATCH', item, `/products/${unknownId}`, { qty: 4 })
+    await send('GET', item, `/products/${id}`, { token: 'not-a-jwt' })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: 4 } })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: -4 } })
+    await send('PATCH', item, `/products/${id}`, { body: 'qty=4', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    await send('PATCH', item, `/products/${id}`, { body: { price: 1.001 } })
+    await send('PATCH', item, `/products/${unknownId}`, { body: { qty: 4 } })
+    await send('PATCH', item, `/products/${id}`, { body: huge })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, token: null })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, token: customer })
     await send('DELETE', item, '/products/nope')
     await send('DELETE', item, `/products/${unknownId}`)
+    await send('DELETE', item, `/products/${id}`, { token: null })
+    await send('DELETE', item, `/products/${id}`, { token: customer })
     const doomed = (await api.post('/products', { name: 'doomed', price: '1.00', qty: 1 })).body
     await send('DELETE', item, `/products/${doomed.id}`)
+
+    // one caller past its limits: reads and writes each count per window
+    const flooded = api.as(flood)
+    for (let i = 0; i < LIMIT; i++) await Promise.all([flooded.get(`/products/${id}`), flooded.delete(`/products/${unknownId}`)])
+    await send('GET', '/products', '/products', { token: flood })
+    await send('GET', item, `/products/${id}`, { token: flood })
+    await send('POST', '/products', '/products', { body: { name: 'x', price: '1.00', qty: 1 }, token: flood })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, token: flood })
+    await send('DELETE', item, `/products/${id}`, { token: flood })
 
     await db.cut()
     try {
       await send('GET', '/ready', '/ready')
-      await send('POST', '/products', '/products', { name: 'x', price: '1.00', qty: 1 })
+      await send('POST', '/products', '/products', { body: { name: 'x', price: '1.00', qty: 1 } })
       await send('GET', '/products', '/products')
       await send('GET', item, `/products/${crypto.randomUUID()}`) // not cached, so it asks the database
-      await send('PATCH', item, `/products/${id}`, { qty: 5 })
+      await send('PATCH', item, `/products/${id}`, { body: { qty: 5 } })
       await send('DELETE', item, `/products/${id}`)
     } finally {
       await db.restore()

@@ -1,0 +1,39 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey } from 'jose'
+import { AUDIENCE, ISSUER, mintToken, type Signer } from './tokens.ts'
+
+/**
+ * The local development signing key: made on the first `bun run start` (or `bun run token`) in
+ * `.shop-dev/` (git-ignored, the private key readable by its owner only) and reused afterwards,
+ * so tokens printed once keep working across restarts. Never used outside this machine.
+ */
+export const devDir = fileURLToPath(new URL('../../.shop-dev/', import.meta.url))
+const privatePath = `${devDir}jwt-private.jwk.json`
+const publicPath = `${devDir}jwt-public.pem`
+
+export async function devSigner(): Promise<Signer> {
+  try {
+    const jwk = JSON.parse(await readFile(privatePath, 'utf8'))
+    return { privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey, publicPem: await readFile(publicPath, 'utf8'), kid: jwk.kid }
+  } catch {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+    const kid = `dev-${new Date().toISOString().slice(0, 10)}`
+    await mkdir(devDir, { recursive: true })
+    await writeFile(privatePath, JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }), { mode: 0o600 })
+    await chmod(privatePath, 0o600)
+    const publicPem = await exportSPKI(publicKey)
+    await writeFile(publicPath, publicPem)
+    console.error(`[dev-keys] made a local signing key in ${devDir}`)
+    return { privateKey, publicPem, kid }
+  }
+}
+
+/** What the services need to accept the local tokens. */
+export const devAuthEnv = (s: Signer) => ({ AUTH: 'on', JWT_PUBLIC_KEY: s.publicPem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE })
+
+/** The two tokens a developer needs most, good for 12 hours. */
+export const devTokens = async (s: Signer) => ({
+  staff: await mintToken({ signer: s, sub: 'staff-1', scope: 'products:write orders:read', expiresIn: 12 * 3600 }),
+  customer: await mintToken({ signer: s, sub: 'customer-1', scope: 'orders:write', expiresIn: 12 * 3600 }),
+})
