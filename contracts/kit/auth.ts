@@ -39,7 +39,11 @@ export const forbidden = (scope: string) =>
  */
 function keysOf(settings: AuthSettings): JWTVerifyGetKey | KeyObject {
   if (settings.publicKey) return createPublicKey(settings.publicKey) as unknown as KeyObject
-  const remote = createRemoteJWKSet(new URL(settings.jwksUrl!), { timeoutDuration: 2000, cooldownDuration: 10_000 })
+  const remote = createRemoteJWKSet(new URL(settings.jwksUrl!), {
+    timeoutDuration: 2000,
+    cacheMaxAge: settings.jwksMaxAgeSeconds * 1000,
+    cooldownDuration: settings.jwksCooldownSeconds * 1000,
+  })
   return async (header, token) => {
     try {
       return await remote(header, token)

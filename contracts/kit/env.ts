@@ -33,6 +33,8 @@ export const serviceEnv = (d: ServiceDefaults) =>
     CONSUMER_PREFETCH: t.Integer({ default: 200, minimum: 1, description: "unacked messages per consumer; batches are half of it" }),
     AUTH: t.Union([t.Literal('on'), t.Literal('off')], { default: 'on', description: 'off: every caller may do everything' }),
     JWT_JWKS_URL: t.Optional(t.String({ description: "the identity provider's JWKS (fetched, cached, re-read for a new kid)" })),
+    JWT_JWKS_MAX_AGE_SECONDS: t.Integer({ default: 600, minimum: 0, description: 'JWKS re-read after this long' }),
+    JWT_JWKS_COOLDOWN_SECONDS: t.Integer({ default: 30, minimum: 0, description: 'at most one re-read this often for an unknown kid' }),
     JWT_PUBLIC_KEY: t.Optional(t.String({ description: 'or one PEM public key (SPKI); `\\n` may stand for newlines' })),
     JWT_ISSUER: t.String({ default: 'shop-local', description: 'the `iss` every token must carry' }),
     JWT_AUDIENCE: t.String({ default: 'shop', description: 'the `aud` every token must carry' }),
@@ -66,6 +68,8 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   auth: {
     enabled: c.AUTH === 'on',
     jwksUrl: c.JWT_JWKS_URL,
+    jwksMaxAgeSeconds: c.JWT_JWKS_MAX_AGE_SECONDS,
+    jwksCooldownSeconds: c.JWT_JWKS_COOLDOWN_SECONDS,
     publicKey: c.JWT_PUBLIC_KEY?.replaceAll('\\n', '\n'),
     issuer: c.JWT_ISSUER,
     audience: c.JWT_AUDIENCE,

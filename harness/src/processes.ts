@@ -50,7 +50,13 @@ export function freePort(): Promise<number> {
 export async function spawnService(
   service: 'product' | 'order',
   env: Record<string, string>,
-  { runtime = 'bun', port, readyTimeout = 30_000, quiet = true }: { runtime?: Runtime; port?: number; readyTimeout?: number; quiet?: boolean } = {},
+  {
+    runtime = 'bun',
+    port,
+    readyTimeout = 30_000,
+    quiet = true,
+    until = '/ready',
+  }: { runtime?: Runtime; port?: number; readyTimeout?: number; quiet?: boolean; until?: '/ready' | '/health' } = {},
 ): Promise<ServiceProcess> {
   const listenOn = port ?? (await freePort())
   const [cmd, args] = commandFor(runtime, service)
@@ -74,7 +80,7 @@ export async function spawnService(
     await eventually(
       async () => {
         if (gone) throw new Error(`${service} exited before it was ready:\n${output}`)
-        const res = await fetch(`${url}/ready`).catch(() => undefined)
+        const res = await fetch(`${url}${until}`).catch(() => undefined)
         return res?.status === 200
       },
       { timeout: readyTimeout, interval: 100, what: `${service} on ${runtime} ready` },
