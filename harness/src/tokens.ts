@@ -1,4 +1,4 @@
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose'
+import { exportJWK, exportSPKI, generateKeyPair, importSPKI, SignJWT, type CryptoKey, type JWTPayload } from 'jose'
 
 /**
  * Access tokens for tests and the bench, signed by a key pair made for this process: the
@@ -54,3 +54,11 @@ export const authEnv = (s: Signer = signer): Record<string, string> => ({
 let operator: Promise<string> | undefined
 /** A token with every scope, good for an hour: what suites that are not about auth send. */
 export const operatorToken = () => (operator ??= mintToken({ sub: 'operator' }))
+
+/** The signer's public key as a JWK, as an identity provider publishes it in its JWKS. */
+export const publicJwk = async (s: Signer) => ({
+  ...(await exportJWK(await importSPKI(s.publicPem, 'ES256'))),
+  kid: s.kid,
+  alg: 'ES256',
+  use: 'sig',
+})
