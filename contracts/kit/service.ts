@@ -77,9 +77,10 @@ export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' |
  */
 export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http'>, routes: AnyElysia) {
   const { auth, maxBodyBytes } = base.http
-  // normalize: false -> unknown body fields are a 400 naming them, not silently dropped;
-  // Bun's own body limit is only a backstop behind the 413 problem answered by `problems`
-  const app = new Elysia({ normalize: false, serve: { maxRequestBodySize: maxBodyBytes + 1024 * 1024 } })
+  // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
+  // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
+  // answers a 413 problem without reading the body; above it Bun drops the connection.
+  const app = new Elysia({ normalize: false })
     .use(requestId())
     .use(problems(base.log, maxBodyBytes))
     .use(health(base.checks, auth))
