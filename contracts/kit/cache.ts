@@ -30,12 +30,13 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
     disableOfflineQueue: true,
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
   })
-  // Redis down is expected to pass (it reconnects on its own): say so at most every 5 s, not
-  // once per command
-  let lastWarning = 0
+  // Redis down is expected to pass (it reconnects on its own): say each thing at most every 5 s,
+  // not once per command
+  const lastWarning = new Map<string, number>()
   const warn = (msg: string, fields: Record<string, unknown>) => {
-    if (Date.now() - lastWarning > 5000) log.warn(msg, fields)
-    lastWarning = Date.now()
+    if (Date.now() - (lastWarning.get(msg) ?? 0) < 5000) return
+    lastWarning.set(msg, Date.now())
+    log.warn(msg, fields)
   }
   client.on('error', (err) => warn('redis unavailable; serving without cache', { err: String(err) }))
   const connected = client.connect().catch((err) => log.warn('redis connect failed', { err: String(err) }))
@@ -95,6 +96,11 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
       await Promise.all(namespaces.map(bump))
     },
     async count(key, windowSeconds) {
+      // a MULTI waits for a reconnection instead of failing at once like single commands do
+      if (!client.isReady) {
+        warn('redis unavailable; rate limits not applied', {})
+        return undefined
+      }
       try {
         const [n] = await client.multi().incr(`${prefix}${key}`).expire(`${prefix}${key}`, windowSeconds, 'NX').exec()
         return Number(n)

@@ -38,3 +38,9 @@ export function serve(service: Service, port: number): void {
       process.exit(0)
     })
 }
+
+/** A service that cannot start says why in one log line and exits, instead of hanging half-open. */
+export function failedToStart(err: unknown): never {
+  console.error(JSON.stringify({ t: new Date().toISOString(), level: 'error', msg: 'failed to start', err: String(err) }))
+  process.exit(1)
+}

@@ -77,14 +77,17 @@ export async function spawnService(
   void exited.then(() => (gone = true))
   const url = `http://127.0.0.1:${listenOn}`
   try {
-    await eventually(
-      async () => {
-        if (gone) throw new Error(`${service} exited before it was ready:\n${output}`)
-        const res = await fetch(`${url}${until}`).catch(() => undefined)
-        return res?.status === 200
-      },
+    // a process that exits while starting ends the wait at once, with what it printed
+    const died = exited.then((code) => {
+      throw new Error(`${service} exited with ${code} before it was ready`)
+    })
+    const ready = eventually(
+      async () => (await fetch(`${url}${until}`).catch(() => undefined))?.status === 200,
       { timeout: readyTimeout, interval: 100, what: `${service} on ${runtime} ready` },
     )
+    ready.catch(() => {}) // the loser of the race below must not surface later
+    died.catch(() => {})
+    await Promise.race([ready, died])
   } catch (err) {
     child.kill('SIGKILL')
     throw new Error(`${String(err)}\n--- ${service} output ---\n${output}`)

@@ -1,6 +1,6 @@
-import { serve } from '@shop/kit'
+import { failedToStart, serve } from '@shop/kit'
 import { loadConfig } from './config.ts'
 import { startOrder } from './start.ts'
 
 const config = loadConfig(process.env)
-serve(await startOrder(config), config.port)
+serve(await startOrder(config).catch(failedToStart), config.port)

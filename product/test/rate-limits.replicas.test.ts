@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { client, eventually, isolate, mintToken, spawnService, tcpProxy, type Isolated, type ServiceProcess } from '@shop/harness'
+import { expectProblem } from '@shop/harness/expect'
+
+// two replicas of product share their counters through Redis, as they would behind a balancer
+let iso: Isolated
+let replicas: ServiceProcess[]
+const limits = { RATE_LIMIT_WRITES: '10', RATE_LIMIT_READS: '20', RATE_LIMIT_WINDOW_SECONDS: '600' }
+beforeAll(async () => {
+  iso = await isolate('ratelimit')
+  replicas = await Promise.all([1, 2].map(() => spawnService('product', iso.env('product', limits))))
+})
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => r.stop()))
+  await iso.cleanup()
+})
+
+const statuses = (replies: { status: number }[]) => replies.map((r) => r.status).sort()
+
+describe('rate limits', () => {
+  it("when one caller's writes alternate between two replicas, then the 11th in the window gets 429 wherever it lands", async () => {
+    const token = await mintToken({ sub: 'busy-staff', scope: 'products:write' })
+    const apis = replicas.map((r) => client(r.url, { token }))
+    const replies = []
+    for (let i = 0; i < 14; i++) replies.push(await apis[i % 2]!.post('/products', { name: `n${i}`, price: '1.00', qty: 1 }))
+    expect(statuses(replies)).toEqual([...Array(10).fill(201), ...Array(4).fill(429)])
+    const refused = replies.find((r) => r.status === 429)!
+    expectProblem(refused, 429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(refused.headers.get('ratelimit-limit')).toBe('10')
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0')
+    const [row] = await iso.db('product')`select count(*)::int as n from products`
+    expect(row!.n).toBe(10)
+    // another caller has a window of their own
+    const other = client(replicas[0]!.url, { token: await mintToken({ sub: 'other-staff', scope: 'products:write' }) })
+    expect((await other.post('/products', { name: 'other', price: '1.00', qty: 1 })).status).toBe(201)
+  })
+
+  it('when anonymous reads come from one address, then the per-address limit holds across both replicas', async () => {
+    const apis = replicas.map((r) => client(r.url, { token: null }))
+    const replies = await Promise.all(Array.from({ length: 24 }, (_, i) => apis[i % 2]!.get('/products?limit=1')))
+    expect(statuses(replies)).toEqual([...Array(20).fill(200), ...Array(4).fill(429)])
+  })
+
+  it('when Redis is unreachable, then requests are let through (and the log says so), never refused', async () => {
+    const redis = await tcpProxy(iso.infra.redisUrl)
+    const lonely = await spawnService('product', iso.env('product', { ...limits, REDIS_URL: redis.through(iso.infra.redisUrl), LOG_LEVEL: 'warn' }))
+    try {
+      await redis.cut()
+      const api = client(lonely.url, { token: await mintToken({ sub: 'redis-down', scope: 'products:write' }) })
+      const replies = []
+      for (let i = 0; i < 14; i++) replies.push(await api.post('/products', { name: `r${i}`, price: '1.00', qty: 1 }))
+      expect(statuses(replies)).toEqual(Array(14).fill(201))
+      await eventually(() => lonely.output().includes('rate limits not applied'), { what: 'the log saying limits are off' })
+    } finally {
+      await lonely.stop()
+      await redis.close()
+    }
+  })
+})
