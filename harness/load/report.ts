@@ -4,6 +4,7 @@ import type { SagaSummary } from './saga.ts'
 
 export type Report = {
   when: string
+  auth: string
   machine: string
   outcomes: Outcome[]
   saga: Record<string, SagaSummary>

@@ -24,14 +24,18 @@ export type Outcome = {
   achievedRatio?: number
 }
 
-const json = { 'content-type': 'application/json' }
 
 export type Urls = { product: string; order: string }
 export type Seed = { hotProductId: string; coldProductIds: string[]; closedLoopProductId: string; constantRateProductId: string; listProductId: string }
 
 /** The runs, in order. Durations in seconds; `rate` is the constant-rate target (req/s). */
-export function scenarios(urls: Urls, seed: Seed, { seconds, rate, constantSeconds }: { seconds: number; rate: number; constantSeconds: number }): Scenario[] {
+export function scenarios(
+  urls: Urls,
+  seed: Seed,
+  { seconds, rate, constantSeconds, tokens }: { seconds: number; rate: number; constantSeconds: number; tokens: { customer: string; staff: string } },
+): Scenario[] {
   let cold = 0
+  const json = { 'content-type': 'application/json', authorization: `Bearer ${tokens.customer}` }
   const order = (productId: string) => JSON.stringify({ productId, qty: 1 })
   return [
     { name: 'GET /health (product)', options: { url: `${urls.product}/health`, connections: 50, duration: seconds } },
@@ -72,7 +76,15 @@ export function scenarios(urls: Urls, seed: Seed, { seconds, rate, constantSecon
         duration: constantSeconds,
       },
     },
-    { name: 'GET /orders/product/:id', options: { url: `${urls.order}/orders/product/${seed.listProductId}?limit=20`, connections: 50, duration: seconds } },
+    {
+      name: 'GET /orders/product/:id',
+      options: {
+        url: `${urls.order}/orders/product/${seed.listProductId}?limit=20`,
+        headers: { authorization: `Bearer ${tokens.staff}` },
+        connections: 50,
+        duration: seconds,
+      },
+    },
   ]
 }
 

@@ -1,12 +1,15 @@
 // k6: a read-mostly mix: product reads (cache hits), product lists, order lists, a few orders.
-//   k6 run -e ORDER_URL=http://localhost:8080 -e PRODUCT_URL=http://localhost:3000 harness/load/k6/browse.js
+//   k6 run -e ORDER_URL=http://localhost:8080 -e PRODUCT_URL=http://localhost:3000 \
+//          -e JWT_PRIVATE_JWK="$(cat .shop-dev/jwt-private.jwk.json)" harness/load/k6/browse.js
 // or in containers: docker compose --profile load run --rm k6-browse
 import http from 'k6/http'
 import { check, fail } from 'k6'
+import { mintToken } from './token.js'
 
 const PRODUCT_URL = __ENV.PRODUCT_URL || 'http://localhost:3000'
 const ORDER_URL = __ENV.ORDER_URL || 'http://localhost:8080'
-const json = { headers: { 'content-type': 'application/json' } }
+/** @param {string} token */
+const as = (token) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` })
 
 /** @type {import('k6/options').Options} */
 export const options = {
@@ -19,18 +22,22 @@ export const options = {
   },
 }
 
-export function setup() {
+/** Products to browse, and the tokens of a member of staff and of a customer. */
+export async function setup() {
+  const staff = await mintToken({ sub: 'k6-staff', scope: 'products:write orders:read' })
+  const customer = await mintToken({ sub: 'k6-customer', scope: 'orders:write' })
   /** @type {string[]} */
   const ids = []
   for (let i = 0; i < 20; i++) {
-    const res = http.post(`${PRODUCT_URL}/products`, JSON.stringify({ name: `browse ${i}`, price: '2.50', qty: 1000000 }), json)
+    const body = JSON.stringify({ name: `browse ${i}`, price: '2.50', qty: 1000000 })
+    const res = http.post(`${PRODUCT_URL}/products`, body, { headers: as(staff) })
     if (res.status !== 201) fail(`could not create a product: ${res.status}`)
     ids.push(/** @type {{ id: string }} */ (res.json()).id)
   }
-  return { ids }
+  return { ids, staff, customer }
 }
 
-/** @param {{ ids: string[] }} data */
+/** @param {{ ids: string[], staff: string, customer: string }} data */
 export default function (data) {
   const id = data.ids[Math.floor(Math.random() * data.ids.length)]
   const roll = Math.random()
@@ -41,10 +48,10 @@ export default function (data) {
     const res = http.get(`${PRODUCT_URL}/products?limit=20`, { tags: { name: 'GET /products' } })
     check(res, { 'list 200': (r) => r.status === 200 })
   } else if (roll < 0.95) {
-    const res = http.get(`${ORDER_URL}/orders/product/${id}?limit=20`, { tags: { name: 'GET /orders/product/:id' } })
+    const res = http.get(`${ORDER_URL}/orders/product/${id}?limit=20`, { headers: as(data.staff), tags: { name: 'GET /orders/product/:id' } })
     check(res, { 'orders 200': (r) => r.status === 200 })
   } else {
-    const res = http.post(`${ORDER_URL}/orders`, JSON.stringify({ productId: id, qty: 1 }), { ...json, tags: { name: 'POST /orders' } })
+    const res = http.post(`${ORDER_URL}/orders`, JSON.stringify({ productId: id, qty: 1 }), { headers: as(data.customer), tags: { name: 'POST /orders' } })
     check(res, { 'order 201': (r) => r.status === 201 })
   }
 }

@@ -1,9 +1,11 @@
 // k6: POST /orders at a constant arrival rate.
 //   k6 run -e ORDER_URL=http://localhost:8080 -e PRODUCT_URL=http://localhost:3000 \
-//          -e RATE=1000 -e DURATION=30s harness/load/k6/orders.js
+//          -e RATE=1000 -e DURATION=30s -e JWT_PRIVATE_JWK="$(cat .shop-dev/jwt-private.jwk.json)" \
+//          harness/load/k6/orders.js
 // or in containers: docker compose --profile load run --rm k6-orders
 import http from 'k6/http'
 import { check, fail } from 'k6'
+import { mintToken } from './token.js'
 
 const RATE = Number(__ENV.RATE || 1000)
 const DURATION = __ENV.DURATION || '30s'
@@ -29,22 +31,24 @@ export const options = {
   },
 }
 
-/** One product with stock for every order of the run. */
-export function setup() {
+/** One product with stock for every order of the run, and a customer's token. */
+export async function setup() {
   const seconds = parseInt(DURATION, 10) || 30
+  const staff = await mintToken({ sub: 'k6-staff', scope: 'products:write' })
   const res = http.post(
     `${PRODUCT_URL}/products`,
     JSON.stringify({ name: `k6 ${Date.now()}`, price: '1.00', qty: RATE * seconds * 2 }),
-    { headers: { 'content-type': 'application/json' } },
+    { headers: { 'content-type': 'application/json', authorization: `Bearer ${staff}` } },
   )
   if (res.status !== 201) fail(`could not create the product: ${res.status} ${res.body}`)
-  return { productId: /** @type {{ id: string }} */ (res.json()).id }
+  const customer = await mintToken({ sub: 'k6-customer', scope: 'orders:write', seconds: seconds + 600 })
+  return { productId: /** @type {{ id: string }} */ (res.json()).id, customer }
 }
 
-/** @param {{ productId: string }} data */
+/** @param {{ productId: string, customer: string }} data */
 export default function (data) {
   const res = http.post(`${ORDER_URL}/orders`, JSON.stringify({ productId: data.productId, qty: 1 }), {
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${data.customer}` },
     tags: { name: 'POST /orders' },
   })
   check(res, {
