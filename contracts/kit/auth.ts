@@ -18,6 +18,10 @@ export const EVERYONE: Caller = { sub: null, scopes: new Set(SCOPES) }
 // HMAC secret (algorithm confusion) and `none` is never accepted.
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
 const MAX_TOKEN_LENGTH = 8192
+// a client sends the same token with every request: a signature checked once is remembered for
+// a minute at most (never past the token's `exp`), for this many tokens
+const REMEMBER_MS = 60_000
+const REMEMBERED_TOKENS = 10_000
 
 const bearer = (error: string, description: string, scope?: string) =>
   `Bearer error="${error}", error_description="${description}"${scope ? `, scope="${scope}"` : ''}`
@@ -70,21 +74,34 @@ export function createVerifier(settings: AuthSettings) {
     clockTolerance: settings.clockToleranceSeconds,
     requiredClaims: ['sub', 'exp'],
   }
-  return async (authorization: string | null): Promise<Caller> => {
-    if (!authorization) throw unauthorized('no bearer token')
-    const [kind, token] = authorization.split(' ')
-    if (kind?.toLowerCase() !== 'bearer' || !token) throw unauthorized('not a bearer token')
-    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('token too long')
+  const verified = new Map<string, { caller: Caller; until: number }>() // in insertion order: oldest first
+
+  async function verify(token: string): Promise<{ caller: Caller; until: number }> {
     try {
       const { payload } = await jwtVerify(token, keys as JWTVerifyGetKey, options)
       if (!Value.Check(CustomerId, payload.sub)) throw unauthorized('sub is not a valid subject')
       // `scope` (RFC 8693, a space-separated string) or `scp` (an array, as Entra and Okta send it)
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? payload.scp : []
-      return { sub: payload.sub as string, scopes: new Set(scopes.filter((s): s is string => typeof s === 'string')) }
+      const caller = { sub: payload.sub as string, scopes: new Set(scopes.filter((s): s is string => typeof s === 'string')) }
+      return { caller, until: Math.min(Date.now() + REMEMBER_MS, payload.exp! * 1000) }
     } catch (err) {
       if (err instanceof DomainError) throw err
       throw unauthorized(err instanceof errors.JOSEError ? err.code.replace('ERR_', '').toLowerCase() : 'not a valid token')
     }
+  }
+
+  return async (authorization: string | null): Promise<Caller> => {
+    if (!authorization) throw unauthorized('no bearer token')
+    const [kind, token] = authorization.split(' ')
+    if (kind?.toLowerCase() !== 'bearer' || !token) throw unauthorized('not a bearer token')
+    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('token too long')
+    const known = verified.get(token)
+    if (known && known.until > Date.now()) return known.caller
+    verified.delete(token)
+    const fresh = await verify(token)
+    if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value!)
+    verified.set(token, fresh)
+    return fresh.caller
   }
 }
 
