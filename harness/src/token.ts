@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { devAuthEnv, devSigner } from './dev-keys.ts'
+import { devAuthEnv, devDir, devSigner } from './dev-keys.ts'
 import { mintToken } from './tokens.ts'
 
 const { values } = parseArgs({
@@ -23,6 +23,8 @@ if (values['write-env']) {
   const path = fileURLToPath(new URL('../../.env', import.meta.url))
   const kept = (await readFile(path, 'utf8').catch(() => '')).split('\n').filter((l) => l && !/^(AUTH|JWT_[A-Z_]+)=/.test(l))
   const auth = Object.entries(devAuthEnv(signer)).map(([k, v]) => `${k}=${v.trim().replaceAll('\n', '\\n')}`)
+  // the k6 containers of compose's `load` profile mint their tokens with it (local key only)
+  auth.push(`JWT_PRIVATE_JWK=${await readFile(`${devDir}jwt-private.jwk.json`, 'utf8')}`)
   await writeFile(path, [...kept, ...auth, ''].join('\n'))
   console.error(`wrote the local public key to ${path} (docker compose reads it)`)
 } else {
