@@ -2,6 +2,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqp
 import type { EventName } from '@shop/contracts'
 import { createDelivery, settler, type Consumer } from './delivery.ts'
 import type { Log } from './log.ts'
+import type { Instruments } from './telemetry.ts'
 import { retrying } from './retry.ts'
 
 export type { Consumer, Incoming } from './delivery.ts'
@@ -33,7 +34,7 @@ export const topology = (exchange: string) => ({
  * down) are retried while the message stays unacked; redelivery is safe because handlers are
  * idempotent.
  */
-export function createBus(url: string, exchange: string, log: Log, name = 'shop'): Bus {
+export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, name = 'shop'): Bus {
   const names = topology(exchange)
   const consumers: Consumer[] = []
   const startedOn = new WeakMap<Consumer, ChannelModel>()
@@ -44,7 +45,22 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
   let closing = false
   let consumersStopped = false
   let up: Promise<void> = connect()
-  const { accept, handleOne, batcher } = createDelivery({ log, isClosing: () => closing, track })
+  const { accept, handleOne, batcher } = createDelivery({ log, isClosing: () => closing, track, instruments })
+  instruments.metrics.gauge(
+    'shop_dead_letter_queue_messages',
+    "Messages waiting in a consumer's dead-letter queue",
+    async (g) => {
+      if (!model) return
+      const ch = await model.createChannel()
+      ch.on('error', () => {}) // a queue not declared yet closes this channel only
+      try {
+        for (const c of consumers) g.set({ queue: names.dlq(c.queue) }, (await ch.checkQueue(names.dlq(c.queue))).messageCount)
+      } finally {
+        await ch.close().catch(() => {})
+      }
+    },
+    ['queue'],
+  )
 
   async function connect(): Promise<void> {
     await retrying(
@@ -135,7 +151,9 @@ export function createBus(url: string, exchange: string, log: Log, name = 'shop'
         })
         if (!ok) await new Promise((resolve) => ch.once('drain', resolve))
       }
+      const sent = performance.now()
       await withTimeout(ch.waitForConfirms(), 10_000, 'publisher confirms timed out')
+      instruments.metrics.messages.confirmSeconds.observe((performance.now() - sent) / 1000)
     },
     async consume(c) {
       consumers.push(c)

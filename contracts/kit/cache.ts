@@ -1,5 +1,6 @@
 import { createClient } from 'redis'
 import type { Log } from './log.ts'
+import type { Metrics } from './metrics.ts'
 
 export type Cache = {
   /**
@@ -24,7 +25,7 @@ type Entry = { g: string; v: unknown }
  * write never sees the old value. Counters do not expire (one small key per product), so a
  * generation is never reused; entries do, after `ttlSeconds`.
  */
-export function createCache(url: string, prefix: string, ttlSeconds: number, log: Log): Cache {
+export function createCache(url: string, prefix: string, ttlSeconds: number, log: Log, metrics?: Metrics): Cache {
   const client = createClient({
     url,
     disableOfflineQueue: true,
@@ -71,10 +72,14 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
         const [g, raw] = await client.mGet([genKey(ns), entryKey(ns, variant)])
         gen = g ?? '0'
         const entry = raw ? (JSON.parse(raw) as Entry) : undefined
-        if (entry && entry.g === gen) return { value: entry.v as never, hit: true }
+        if (entry && entry.g === gen) {
+          metrics?.cache.inc({ result: 'hit' })
+          return { value: entry.v as never, hit: true }
+        }
       } catch {
         gen = null // redis is down: go to the database and do not try to store
       }
+      metrics?.cache.inc({ result: 'miss' })
       if (gen === null) return { value: await load(), hit: false }
       // readers that missed the same generation together share one load (and one store)
       const key = `${entryKey(ns, variant)}@${gen}`

@@ -3,6 +3,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Events, type EventName, type EventOf } from '@shop/contracts'
 import type { Log } from './log.ts'
 import { retrying } from './retry.ts'
+import { trace } from '@opentelemetry/api'
+import { contextFrom, SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
 
 export type Incoming<K extends EventName = EventName> = {
   routingKey: K
@@ -66,7 +68,24 @@ export type Settler = ReturnType<typeof settler>
  * (poison is dead-lettered at once), handled alone or in a batch, retried while the failure is
  * a passing one, dead-lettered when the handler gives up.
  */
-export function createDelivery({ log, isClosing, track }: { log: Log; isClosing: () => boolean; track: (job: Promise<void>) => void }) {
+export function createDelivery({
+  log,
+  isClosing,
+  track,
+  instruments: { tracing, metrics },
+}: {
+  log: Log
+  isClosing: () => boolean
+  track: (job: Promise<void>) => void
+  instruments: Instruments
+}) {
+  const { consumed, failed, deadLettered } = metrics.messages
+  const processing = (incoming: Incoming, queue: string) => ({
+    kind: SpanKind.CONSUMER,
+    parent: contextFrom(incoming.headers),
+    attributes: { 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'process', 'messaging.destination.subscription.name': queue },
+  })
+
   /** Checks a message against its contract; a poison one is dead-lettered here and then. */
   function accept(ch: Settler, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
     const routingKey = msg.fields.routingKey as EventName
@@ -82,23 +101,33 @@ export function createDelivery({ log, isClosing, track }: { log: Log; isClosing:
       const errors = check && event !== undefined ? [...check.Errors(event)].slice(0, 5).map((e) => `${e.path} ${e.message}`) : ['not JSON or unknown routing key']
       log.warn('poison message dead-lettered', { queue: c.queue, routingKey, errors, requestId: headers['x-request-id'] })
       ch.deadLetter(msg)
+      deadLettered.inc({ queue: c.queue })
       return undefined
     }
     return { msg, incoming: { routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered } }
   }
 
-  async function handleOne(ch: Settler, c: Consumer, { msg, incoming }: Delivery) {
-    try {
-      await retrying(() => c.handle(incoming), {
-        stop: isClosing,
-        onRetry: (err) => log.warn('handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, err: String(err) }),
-      })
-      ch.ack(msg)
-    } catch (err) {
-      log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey: incoming.routingKey, err, requestId: incoming.headers['x-request-id'] })
-      ch.deadLetter(msg)
-    }
-  }
+  /** One message in its own span (child of its publisher's), whose trace its answers carry on. */
+  const handleOne = (ch: Settler, c: Consumer, { msg, incoming }: Delivery) =>
+    tracing.inSpan(`${incoming.routingKey} process`, processing(incoming, c.queue), async (_, ctx) => {
+      const traced = { ...incoming, headers: { ...incoming.headers, ...traceHeaders(ctx) } }
+      try {
+        await retrying(() => c.handle(traced), {
+          stop: isClosing,
+          onRetry: (err) => {
+            failed.inc({ queue: c.queue })
+            log.warn('handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, err: String(err) })
+          },
+        })
+        ch.ack(msg)
+        consumed.inc({ queue: c.queue, event: incoming.routingKey })
+      } catch (err) {
+        failed.inc({ queue: c.queue })
+        log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey: incoming.routingKey, err, requestId: incoming.headers['x-request-id'] })
+        ch.deadLetter(msg)
+        deadLettered.inc({ queue: c.queue })
+      }
+    })
 
   /**
    * Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together.
@@ -115,17 +144,33 @@ export function createDelivery({ log, isClosing, track }: { log: Log; isClosing:
       if (!group.length) return
       track(handleGroup(group))
     }
+    /**
+     * A batch is one span linked to each message's context; each message also gets its own span
+     * (child of its publisher's), whose trace the message's answers carry on.
+     */
     async function handleGroup(group: Delivery[]) {
+      const links = group.flatMap((d) => {
+        const context = trace.getSpanContext(contextFrom(d.incoming.headers))
+        return context ? [{ context }] : []
+      })
+      const spans = group.map((d) => tracing.startSpan(`${d.incoming.routingKey} process`, processing(d.incoming, c.queue)))
+      const traced = group.map((d, i) => ({ ...d.incoming, headers: { ...d.incoming.headers, ...(spans[i] ? traceHeaders(spans[i].ctx) : {}) } }))
       try {
-        await retrying(() => c.handleBatch!(group.map((d) => d.incoming)), {
-          attempts: 1, // only passing failures are retried as a batch
-          stop: isClosing,
-          onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
-        })
+        await tracing.inSpan(`${c.queue} process batch`, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.batch.message_count': group.length } }, () =>
+          retrying(() => c.handleBatch!(traced), {
+            attempts: 1, // only passing failures are retried as a batch
+            stop: isClosing,
+            onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
+          }),
+        )
         ch.ack(...group.map((d) => d.msg))
+        for (const d of group) consumed.inc({ queue: c.queue, event: d.incoming.routingKey })
       } catch (err) {
+        failed.inc({ queue: c.queue })
         log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
         for (const d of group) await handleOne(ch, c, d)
+      } finally {
+        for (const s of spans) s?.span.end()
       }
     }
     return {

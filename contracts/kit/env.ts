@@ -44,6 +44,12 @@ export const serviceEnv = (d: ServiceDefaults) =>
     RATE_LIMIT_ORDERS: t.Integer({ default: 120, minimum: 1, description: 'POST /orders per customer per window' }),
     RATE_LIMIT_WRITES: t.Integer({ default: 300, minimum: 1, description: 'other writes per caller per window' }),
     RATE_LIMIT_READS: t.Integer({ default: 3000, minimum: 1, description: 'reads per caller (sub, else IP) per window' }),
+    // the OpenTelemetry SDK's standard variables (traces are off unless the endpoint is set)
+    OTEL_EXPORTER_OTLP_ENDPOINT: t.Optional(t.String({ description: 'OTLP/HTTP base URL, e.g. http://otel-collector:4318' })),
+    OTEL_SERVICE_NAME: t.Optional(t.String()),
+    OTEL_TRACES_SAMPLER: t.String({ default: 'parentbased_always_on' }),
+    OTEL_TRACES_SAMPLER_ARG: t.Optional(t.String()),
+    OTEL_BSP_SCHEDULE_DELAY: t.Integer({ default: 5000, minimum: 1, description: 'ms between span exports' }),
     LOG_LEVEL: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error'), t.Literal('silent')], {
       default: 'info',
     }),
@@ -76,6 +82,13 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
     clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
   },
   maxBodyBytes: c.MAX_BODY_BYTES,
+  tracing: {
+    endpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: c.OTEL_SERVICE_NAME,
+    sampler: c.OTEL_TRACES_SAMPLER,
+    samplerArg: c.OTEL_TRACES_SAMPLER_ARG,
+    scheduleDelayMs: c.OTEL_BSP_SCHEDULE_DELAY,
+  },
   limits: {
     windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
     perWindow: { orders: c.RATE_LIMIT_ORDERS, writes: c.RATE_LIMIT_WRITES, reads: c.RATE_LIMIT_READS },

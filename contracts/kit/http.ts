@@ -5,7 +5,7 @@ import { isTransient } from './retry.ts'
 import type { Log } from './log.ts'
 
 const PROBLEM_BASE = 'https://shop.example/problems/'
-const statusOf: Record<ErrorKind, number> = {
+const statusOfKind: Record<ErrorKind, number> = {
   NotFound: 404,
   Conflict: 409,
   Invalid: 422,
@@ -42,7 +42,17 @@ function headersOf(set: Record<string, unknown>): Headers {
   return headers
 }
 
-function problemResponse(problem: Problem, set: Record<string, unknown>): Response {
+/** The status each answered request got, for whoever observes requests after the fact. */
+const answered = new WeakMap<Request, number>()
+
+/** The status a request was answered with (problems included, which Elysia's `set` does not show). */
+export function statusOf(ctx: { request: Request; set: { status?: number | string }; response?: unknown }): number {
+  if (ctx.response instanceof Response) return ctx.response.status
+  return answered.get(ctx.request) ?? (typeof ctx.set.status === 'number' ? ctx.set.status : 200)
+}
+
+function problemResponse(problem: Problem, set: Record<string, unknown>, request?: Request): Response {
+  if (request) answered.set(request, problem.status)
   const headers = headersOf(set)
   headers.set('content-type', PROBLEM_CONTENT_TYPE)
   return new Response(JSON.stringify(problem), { status: problem.status, headers })
@@ -116,7 +126,7 @@ export const problems = (log: Log, maxBodyBytes: number) =>
       const requestId = typeof set.headers['x-request-id'] === 'string' ? set.headers['x-request-id'] : undefined
       const base = { instance: path, requestId }
       const reply = (status: number, slug: string, title: string, extra: Partial<Problem> = {}) =>
-        problemResponse({ type: PROBLEM_BASE + slug, title, status, ...base, ...extra }, set.headers)
+        problemResponse({ type: PROBLEM_BASE + slug, title, status, ...base, ...extra }, set.headers, request)
 
       // a DomainError thrown while parsing arrives wrapped in Elysia's ParseError
       const domain = error instanceof DomainError ? error : (error as { cause?: unknown })?.cause
@@ -124,7 +134,7 @@ export const problems = (log: Log, maxBodyBytes: number) =>
         if (domain.retryAfterSeconds) set.headers['retry-after'] = String(domain.retryAfterSeconds)
         Object.assign(set.headers, domain.headers)
         const errors = domain.fields.length ? { errors: domain.fields } : {}
-        return reply(statusOf[domain.kind], domain.kind.toLowerCase(), domain.message, errors)
+        return reply(statusOfKind[domain.kind], domain.kind.toLowerCase(), domain.message, errors)
       }
       switch (code) {
         case 'VALIDATION': {

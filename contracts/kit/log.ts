@@ -1,3 +1,5 @@
+import { activeTraceIds } from './telemetry.ts'
+
 /** One JSON object per line on stdout/stderr: easy to grep here, easy to ship in production. */
 export type Log = {
   info(msg: string, fields?: Record<string, unknown>): void
@@ -11,7 +13,8 @@ export type LogLevel = keyof typeof levels
 export function createLog(service: string, level: LogLevel = 'info'): Log {
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (levels[lvl] < levels[level]) return
-    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, service, msg, ...fields }, errorFields)
+    // the trace and span of the request or message being handled, when traces are on
+    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, service, msg, ...activeTraceIds(), ...fields }, errorFields)
     if (lvl === 'error' || lvl === 'warn') console.error(line)
     else console.log(line)
   }

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Bus } from './bus.ts'
 import type { Log } from './log.ts'
 import type { Sql, Tx } from './db.ts'
+import { contextFrom, SpanKind, SpanStatusCode, traceHeaders, type Instruments } from './telemetry.ts'
 
 export type OutboxEvent = {
   routingKey: EventName
@@ -52,7 +53,35 @@ export type Relay = { start(): void; stop(): Promise<void> }
  * publishing a row twice. Wakes when this process commits events, and polls as a fallback
  * (rows of another replica that stopped, rows left by a failed publish).
  */
-export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pollMs = 500, gatherMs = 10 } = {}): Relay {
+export function createRelay(
+  sql: Sql,
+  bus: Bus,
+  log: Log,
+  { tracing, metrics }: Instruments,
+  { batchSize = 500, pollMs = 500, gatherMs = 10 } = {},
+): Relay {
+  metrics.gauge('shop_outbox_rows', 'Events written and not yet confirmed by the broker', async (g) => {
+    const [row] = await sql<{ n: number; age: number }[]>`
+      select count(*)::int as n, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age from outbox`
+    g.set(row!.n)
+    oldest.set(row!.age)
+  })
+  const oldest = metrics.gauge('shop_outbox_oldest_age_seconds', 'Age of the oldest event waiting in the outbox', async () => {})
+
+  /** A publish span per row, child of the trace the row carries; the message carries the span on. */
+  const withPublishSpans = <R extends { routingKey: EventName; headers: Record<string, string> }>(rows: R[]) =>
+    rows.map((row) => {
+      const started = tracing.startSpan(`${row.routingKey} publish`, { kind: SpanKind.PRODUCER, parent: contextFrom(row.headers) })
+      if (!started) return { row, end: () => {} }
+      started.span.setAttributes({ 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'send', 'messaging.destination.name': row.routingKey })
+      return {
+        row: { ...row, headers: { ...row.headers, ...traceHeaders(started.ctx) } },
+        end: (err?: unknown) => {
+          if (err) started.span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) })
+          started.span.end()
+        },
+      }
+    })
   let active = false
   let loop: Promise<void> | undefined
   let wake: () => void = () => {}
@@ -69,7 +98,14 @@ export function createRelay(sql: Sql, bus: Bus, log: Log, { batchSize = 500, pol
         )
         select * from taken order by id` // published in the order they were written
       if (!rows.length) return 0
-      await bus.publish(rows)
+      const traced = withPublishSpans(rows)
+      try {
+        await bus.publish(traced.map((t) => t.row))
+      } catch (err) {
+        for (const t of traced) t.end(err)
+        throw err
+      }
+      for (const t of traced) t.end()
       return rows.length
     })
 
@@ -122,5 +158,7 @@ export function newEvent<K extends EventName>(
   headers: Record<string, string> = {},
 ): OutboxEvent {
   const payload = { eventId: uuidv7(), occurredAt: new Date().toISOString(), version: 1 as const, ...body }
-  return { routingKey, payload, headers }
+  // the trace of the request (or message) that caused it travels in the row, so the relay
+  // continues that trace when it publishes
+  return { routingKey, payload, headers: { ...traceHeaders(), ...headers } }
 }

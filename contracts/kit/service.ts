@@ -4,6 +4,8 @@ import { createCache } from './cache.ts'
 import { connectDb, ensureDatabase, migrate } from './db.ts'
 import { access } from './access.ts'
 import { createVerifier } from './auth.ts'
+import { createMetrics, metricsPlugin } from './metrics.ts'
+import { createTracing, tracingPlugin } from './telemetry.ts'
 import { docs, health, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
@@ -26,9 +28,12 @@ export async function connectService(name: string, config: Config, migrations: U
   const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax)
   const applied = await migrate(sql, migrations)
   if (applied.length) log.info('migrated', { applied })
-  const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log)
-  const bus = createBus(config.amqpUrl, config.exchange, log, name)
-  const relay = createRelay(sql, bus, log)
+  const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
+  const metrics = createMetrics(name)
+  const instruments = { tracing, metrics }
+  const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics)
+  const bus = createBus(config.amqpUrl, config.exchange, log, instruments, name)
+  const relay = createRelay(sql, bus, log, instruments)
   relay.start()
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
   const guard = access(createVerifier(config.auth), cache, config.limits, log)
@@ -49,6 +54,8 @@ export async function connectService(name: string, config: Config, migrations: U
     log,
     exchange: config.exchange,
     access: guard,
+    tracing,
+    metrics,
     http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes },
     sql,
     consumersRunning,
@@ -62,26 +69,28 @@ export async function connectService(name: string, config: Config, migrations: U
       await relay.stop()
       await bus.close()
       await cache.close()
-      await Promise.all([sql.end({ timeout: 5 }), eventsSql.end({ timeout: 5 })])
+      await Promise.all([sql.end({ timeout: 5 }), eventsSql.end({ timeout: 5 }), tracing.shutdown()])
     },
   }
 }
 
 export type ServiceBase = Awaited<ReturnType<typeof connectService>>
 /** What the HTTP side of a service needs from its base. */
-export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' | 'access'>
+export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' | 'access' | 'tracing' | 'metrics'>
 
 /**
  * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
  * service's routes, and last the docs, generated from every route registered before them.
  */
-export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http'>, routes: AnyElysia) {
+export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http' | 'tracing' | 'metrics'>, routes: AnyElysia) {
   const { auth, maxBodyBytes } = base.http
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
   // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
   // answers a 413 problem without reading the body; above it Bun drops the connection.
   const app = new Elysia({ normalize: false })
+    .use(tracingPlugin(base.tracing))
     .use(requestId())
+    .use(metricsPlugin(base.metrics))
     .use(problems(base.log, maxBodyBytes))
     .use(health(base.checks, auth))
     .use(routes)

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
-import { access, createLog, EVERYONE, type AppBase } from '@shop/kit'
+import { access, createLog, createMetrics, createTracing, EVERYONE, type AppBase } from '@shop/kit'
 import { createApp as productApp } from '@shop/product/app'
 import { createApp as orderApp } from '../../src/app.ts'
 
@@ -19,6 +19,8 @@ const base: AppBase = {
   exchange: 'shop.events',
   http: { auth: 'on', maxBodyBytes: 65_536 },
   access: access(async () => EVERYONE, { count: async () => undefined }, limits, log),
+  tracing: createTracing({ serviceName: 'generate', sampler: 'always_off', scheduleDelayMs: 5000 }),
+  metrics: createMetrics('generate'),
 }
 
 export const typesFrom = async (doc: unknown) =>

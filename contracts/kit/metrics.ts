@@ -1,0 +1,80 @@
+import { Elysia } from 'elysia'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { statusOf } from './http.ts'
+
+/**
+ * Prometheus metrics with prom-client, one registry per service (tests run two services in one
+ * process). Names follow Prometheus' rules: units in the name, `_total` counters, labels of low
+ * cardinality (a route template, never an id).
+ */
+export function createMetrics(service: string) {
+  const registry = new Registry()
+  registry.setDefaultLabels({ service })
+  collectDefaultMetrics({ register: registry }) // process_resident_memory_bytes, nodejs_eventloop_lag_seconds, GC, ...
+  const registers = [registry]
+  const seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+  return {
+    registry,
+    http: {
+      requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames: ['method', 'route', 'status'], registers }),
+      duration: new Histogram({
+        name: 'http_request_duration_seconds',
+        help: 'Time to answer an HTTP request',
+        labelNames: ['method', 'route', 'status'],
+        buckets: seconds,
+        registers,
+      }),
+    },
+    messages: {
+      consumed: new Counter({ name: 'shop_messages_consumed_total', help: 'Messages handled and acked', labelNames: ['queue', 'event'], registers }),
+      failed: new Counter({ name: 'shop_messages_failed_total', help: 'Handler attempts that failed', labelNames: ['queue'], registers }),
+      deadLettered: new Counter({
+        name: 'shop_messages_dead_lettered_total',
+        help: 'Messages sent to the dead-letter queue (poison or given up)',
+        labelNames: ['queue'],
+        registers,
+      }),
+      confirmSeconds: new Histogram({
+        name: 'shop_publish_confirm_duration_seconds',
+        help: "Time from publishing a batch to the broker's confirm",
+        buckets: seconds,
+        registers,
+      }),
+    },
+    cache: new Counter({ name: 'shop_cache_requests_total', help: 'Cache reads by result', labelNames: ['result'], registers }),
+    gauge: (name: string, help: string, collect: (g: Gauge) => Promise<void>, labelNames: string[] = []) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          await collect(this).catch(() => {}) // a dependency away: the last value stays, the scrape does not fail
+        },
+      }),
+    counter: (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers }),
+    histogram: (name: string, help: string, buckets = seconds, labelNames: string[] = []) =>
+      new Histogram({ name, help, labelNames, buckets, registers }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
+
+/** RED metrics per route template, and `GET /metrics` in Prometheus' text format. */
+export const metricsPlugin = (metrics: Metrics) => {
+  const started = new WeakMap<Request, number>()
+  return new Elysia({ name: 'metrics' })
+    .onRequest(({ request }) => void started.set(request, performance.now()))
+    .onAfterResponse({ as: 'global' }, (ctx) => {
+      const begun = started.get(ctx.request)
+      if (begun === undefined || ctx.route === '/metrics') return
+      const labels = { method: ctx.request.method, route: ctx.route || 'unmatched', status: String(statusOf(ctx as never)) }
+      metrics.http.requests.inc(labels)
+      metrics.http.duration.observe(labels, (performance.now() - begun) / 1000)
+    })
+    .get(
+      '/metrics',
+      async () => new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
+      { detail: { hide: true } },
+    )
+}

@@ -1,0 +1,193 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type ContextManager,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { Elysia } from 'elysia'
+import { statusOf } from './http.ts'
+import type { Metrics } from './metrics.ts'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace'
+
+/**
+ * OpenTelemetry traces, W3C Trace Context on the wire. Off (no provider, no context manager, no
+ * hooks: nothing spent) unless OTEL_EXPORTER_OTLP_ENDPOINT is set; then spans go over OTLP/HTTP.
+ * The context rides on AsyncLocalStorage, entered once per request, so the product check, the
+ * outbox row and every log line of that request see the request's span without being told.
+ */
+export type TracingSettings = {
+  serviceName: string
+  endpoint?: string
+  sampler: string
+  samplerArg?: string
+  scheduleDelayMs: number
+}
+
+/** OpenTelemetry's context manager on AsyncLocalStorage, plus `enter`, which a request hook needs. */
+class RequestContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>()
+  active = () => this.storage.getStore() ?? ROOT_CONTEXT
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A) {
+    return this.storage.run(ctx, () => fn.apply(thisArg, args))
+  }
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== 'function') return target
+    return ((...args: unknown[]) => this.with(ctx, () => (target as (...a: unknown[]) => unknown)(...args))) as T
+  }
+  enable = () => this
+  disable = () => this
+  /** makes `ctx` the active context for the rest of the current asynchronous flow */
+  enter(ctx: Context) {
+    this.storage.enterWith(ctx)
+  }
+}
+
+const manager = new RequestContextManager()
+let managerInstalled = false
+const propagator = new W3CTraceContextPropagator()
+const headerSetter = { set: (carrier: Record<string, string>, key: string, value: string) => void (carrier[key] = value) }
+const headerGetter = {
+  get: (carrier: Record<string, unknown>, key: string) => (typeof carrier[key] === 'string' ? (carrier[key] as string) : undefined),
+  keys: (carrier: Record<string, unknown>) => Object.keys(carrier),
+}
+
+/** `traceparent`/`tracestate` of the active span (or of `ctx`); empty when nothing is traced. */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (trace.getSpanContext(ctx)) propagator.inject(ctx, headers, headerSetter)
+  return headers
+}
+
+/** The context a message or request carries in its `traceparent`/`tracestate`. */
+export const contextFrom = (headers: Record<string, unknown>): Context => propagator.extract(ROOT_CONTEXT, headers, headerGetter)
+
+/** The ids a log line carries, when a span is active. */
+export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
+  const span = trace.getSpanContext(context.active())
+  return span ? { traceId: span.traceId, spanId: span.spanId } : undefined
+}
+
+function samplerOf(name: string, arg?: string): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(arg === undefined ? 1 : Number(arg))
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler()
+    case 'always_off':
+      return new AlwaysOffSampler()
+    case 'traceidratio':
+      return ratio
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() })
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio })
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() })
+  }
+}
+
+export type Tracing = ReturnType<typeof createTracing>
+
+export function createTracing(settings: TracingSettings) {
+  const enabled = Boolean(settings.endpoint)
+  const provider = enabled
+    ? new TracerProvider({
+        resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+        sampler: samplerOf(settings.sampler, settings.samplerArg),
+        spanProcessors: [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: `${settings.endpoint!.replace(/\/$/, '')}/v1/traces` }),
+            scheduledDelayMillis: settings.scheduleDelayMs,
+          }),
+        ],
+      })
+    : undefined
+  if (provider && !managerInstalled) managerInstalled = context.setGlobalContextManager(manager)
+  const tracer: Tracer | undefined = provider?.getTracer('shop', '1.0.0')
+
+  /** Runs `fn` inside a new span (ended, with its error status, when `fn` settles). */
+  async function inSpan<T>(
+    name: string,
+    options: { kind: SpanKind; parent?: Context; links?: Link[]; attributes?: Record<string, string | number> },
+    fn: (span: Span | undefined, ctx: Context) => Promise<T>,
+  ): Promise<T> {
+    if (!tracer) return fn(undefined, context.active())
+    const parent = options.parent ?? context.active()
+    const span = tracer.startSpan(name, { kind: options.kind, links: options.links, attributes: options.attributes }, parent)
+    const ctx = trace.setSpan(parent, span)
+    try {
+      return await context.with(ctx, () => fn(span, ctx))
+    } catch (err) {
+      span.recordException(err as Error)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) })
+      throw err
+    } finally {
+      span.end()
+    }
+  }
+
+  return {
+    enabled,
+    inSpan,
+    /** A server span for an incoming request, made the active context for the rest of it. */
+    startServerSpan(method: string, path: string, headers: Headers): Span | undefined {
+      if (!tracer) return undefined
+      const carrier: Record<string, string> = {}
+      headers.forEach((value, key) => (carrier[key] = value))
+      const parent = contextFrom(carrier)
+      const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent)
+      manager.enter(trace.setSpan(parent, span))
+      return span
+    },
+    /** A span that is not made active; its context goes wherever the caller puts it. */
+    startSpan(name: string, options: { kind: SpanKind; parent: Context; links?: Link[] }) {
+      if (!tracer) return undefined
+      const span = tracer.startSpan(name, { kind: options.kind, links: options.links }, options.parent)
+      return { span, ctx: trace.setSpan(options.parent, span) }
+    },
+    shutdown: async () => provider?.shutdown(),
+  }
+}
+
+/** What the plumbing (bus, relay, cache) reports to: traces and metrics of its service. */
+export type Instruments = { tracing: Tracing; metrics: Metrics }
+
+/** A server span per request, named after the route template, with the status it was answered with. */
+export function tracingPlugin(tracing: Tracing) {
+  const plugin = new Elysia({ name: 'tracing' })
+  if (!tracing.enabled) return plugin
+  const spans = new WeakMap<Request, Span>()
+  return plugin
+    .onRequest(({ request }) => {
+      const span = tracing.startServerSpan(request.method, new URL(request.url).pathname, request.headers)
+      if (span) spans.set(request, span)
+    })
+    .onAfterResponse({ as: 'global' }, (ctx) => {
+      const span = spans.get(ctx.request)
+      if (!span) return
+      const status = statusOf(ctx as never)
+      if (ctx.route) span.updateName(`${ctx.request.method} ${ctx.route}`).setAttribute('http.route', ctx.route)
+      span.setAttribute('http.response.status_code', status)
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
+      span.end()
+    })
+}
+
+export { SpanKind, SpanStatusCode }
