@@ -11,6 +11,9 @@ export function createMetrics(service: string) {
   const registry = new Registry()
   registry.setDefaultLabels({ service })
   collectDefaultMetrics({ register: registry }) // process_resident_memory_bytes, nodejs_eventloop_lag_seconds, GC, ...
+  // three of prom-client's defaults are gauges named like counters, which promtool rightly refuses
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name)
   const registers = [registry]
   const seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
   return {

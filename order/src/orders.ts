@@ -4,6 +4,7 @@ import { cents, conflict, DomainError, isUniqueViolation, newEvent, notFound, to
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import type { ProductClient } from './product-client.ts'
+import type { SagaMetrics } from './saga-metrics.ts'
 import type { Decision, IdempotencyKey, Store } from './store.ts'
 
 export type Placed = { order: Order; replayed: boolean }
@@ -20,7 +21,14 @@ const decisionOf = (event: StockAnswer): Decision =>
     ? { orderId: event.orderId, status: 'rejected', reason: event.reason }
     : { orderId: event.orderId, status: 'confirmed', reason: null }
 
-export function createOrders(store: Store, products: ProductClient, cache: OrdersCache, log: Log, idempotencyTtlHours: number) {
+export function createOrders(
+  store: Store,
+  products: ProductClient,
+  cache: OrdersCache,
+  log: Log,
+  saga: SagaMetrics,
+  idempotencyTtlHours: number,
+) {
   async function replay({ customerId, key, hash }: IdempotencyKey): Promise<Placed | undefined> {
     const found = await store.findByIdempotencyKey(customerId, key, idempotencyTtlHours)
     if (!found) return undefined
@@ -33,6 +41,7 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
 
   /** Forgets the cached lists of the products whose orders changed, and says what happened. */
   async function afterSettling(settled: { event: StockAnswer; headers: Record<string, string>; order: Order | undefined }[]) {
+    for (const s of settled) if (s.order) saga.settled(s.order)
     const changed = new Set(settled.flatMap((s) => (s.order ? [s.order.productId] : [])))
     await Promise.all([...changed].map((id) => cache.forget(id)))
     for (const { event, headers, order } of settled)
@@ -75,6 +84,7 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
           keyed,
         )
         await cache.forget(order.productId)
+        saga.placed()
         log.info('order placed', { orderId: id, productId: order.productId, qty: order.qty, requestId })
         return { order, replayed: false }
       } catch (err) {
@@ -101,6 +111,7 @@ export function createOrders(store: Store, products: ProductClient, cache: Order
         newEvent('order.cancelled', { orderId: o.id, productId: o.productId, qty: o.qty }, { 'x-request-id': requestId }),
       )
       if (cancelled) {
+        saga.cancelled()
         await cache.forget(cancelled.productId)
         return cancelled
       }

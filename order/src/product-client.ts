@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Product } from '@shop/contracts'
-import { notFound, unavailable, type Log } from '@shop/kit'
+import { notFound, SpanKind, traceHeaders, unavailable, type Log, type Tracing } from '@shop/kit'
 
 /**
  * The synchronous call to product: a timeout, one retry when the connection fails, and every
@@ -8,13 +8,18 @@ import { notFound, unavailable, type Log } from '@shop/kit'
  */
 const isProduct = TypeCompiler.Compile(Product)
 
-export function createProductClient(baseUrl: string, timeoutMs: number, log: Log) {
-  async function attempt(id: string, requestId: string): Promise<Response> {
-    return fetch(`${baseUrl}/products/${id}`, {
-      headers: { accept: 'application/json', 'x-request-id': requestId },
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-  }
+export function createProductClient(baseUrl: string, timeoutMs: number, log: Log, tracing: Tracing) {
+  // a client span per call; product's server span becomes its child through `traceparent`
+  const attempt = (id: string, requestId: string): Promise<Response> =>
+    tracing.inSpan('GET /products/:id', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'GET', 'server.address': baseUrl } }, (span) =>
+      fetch(`${baseUrl}/products/${id}`, {
+        headers: { accept: 'application/json', 'x-request-id': requestId, ...traceHeaders() },
+        signal: AbortSignal.timeout(timeoutMs),
+      }).then((res) => {
+        span?.setAttribute('http.response.status_code', res.status)
+        return res
+      }),
+    )
 
   return {
     async get(id: string, requestId: string): Promise<Product> {

@@ -4,6 +4,7 @@ import { ordersCache } from './cache.ts'
 import type { OrderConfig } from './config.ts'
 import { consumeStockEvents } from './events.ts'
 import { createOrders } from './orders.ts'
+import { sagaMetrics } from './saga-metrics.ts'
 import { createProductClient } from './product-client.ts'
 import { createStore } from './store.ts'
 
@@ -13,10 +14,12 @@ import { createStore } from './store.ts'
  */
 export async function startOrder(config: OrderConfig) {
   const base = await connectService('order', config, new URL('../migrations/', import.meta.url))
-  const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log)
+  const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log, base.tracing)
   const cache = ordersCache(base.cache)
-  const orders = createOrders(createStore(base.sql), products, cache, base.log, config.idempotencyTtlHours)
-  const ordersForEvents = createOrders(createStore(base.eventsSql), products, cache, base.log, config.idempotencyTtlHours)
+  const store = createStore(base.sql)
+  const saga = sagaMetrics(base.metrics, store.countPending)
+  const orders = createOrders(store, products, cache, base.log, saga, config.idempotencyTtlHours)
+  const ordersForEvents = createOrders(createStore(base.eventsSql), products, cache, base.log, saga, config.idempotencyTtlHours)
   await base.consumersRunning(consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch))
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   const resender = setInterval(

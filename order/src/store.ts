@@ -92,6 +92,9 @@ export function createStore(sql: Sql) {
     insertPending: (order: NewOrder, event: OutboxEvent, idempotency?: IdempotencyKey): Promise<Order> =>
       insertTogether({ order, event, idempotency }),
 
+    /** Orders waiting for their stock answer (a partial index covers them). */
+    countPending: async () => (await sql<{ n: number }[]>`select count(*)::int as n from orders where status = 'pending'`)[0]!.n,
+
     async find(id: string): Promise<Order | undefined> {
       const [row] = await sql<Row[]>`select * from orders where id = ${id}`
       return row && toOrder(row)
