@@ -79,6 +79,12 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
 /** The context a message or request carries in its `traceparent`/`tracestate`. */
 export const contextFrom = (headers: Record<string, unknown>): Context => propagator.extract(ROOT_CONTEXT, headers, headerGetter)
 
+/** The trace and span a message's headers name: a line about one message of a batch carries its own. */
+export function traceIdsOf(headers: Record<string, string>): { traceId: string; spanId: string } | {} {
+  const span = trace.getSpanContext(contextFrom(headers))
+  return span ? { traceId: span.traceId, spanId: span.spanId } : {}
+}
+
 /** The ids a log line carries, when a span is active. */
 export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
   const span = trace.getSpanContext(context.active())

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { pageLimit, type CreateOrder, type Order, type PageQuery, type StockRejected, type StockReserved } from '@shop/contracts'
-import { cents, conflict, DomainError, isUniqueViolation, newEvent, notFound, toMoney, type Log } from '@shop/kit'
+import { cents, conflict, DomainError, isUniqueViolation, newEvent, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import type { ProductClient } from './product-client.ts'
@@ -45,7 +45,7 @@ export function createOrders(
     const changed = new Set(settled.flatMap((s) => (s.order ? [s.order.productId] : [])))
     await Promise.all([...changed].map((id) => cache.forget(id)))
     for (const { event, headers, order } of settled)
-      log.info('order settled', { orderId: event.orderId, status: order?.status ?? 'unchanged', requestId: headers['x-request-id'] })
+      log.info('order settled', { orderId: event.orderId, status: order?.status ?? 'unchanged', requestId: headers['x-request-id'], ...traceIdsOf(headers) })
   }
 
   /** An order; with `owner`, only one of that customer's (another's is as unknown as a missing one). */

@@ -1,5 +1,5 @@
 import { pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
-import { newEvent, notFound, toMoney, type Log } from '@shop/kit'
+import { newEvent, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
 import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
 import type { ProductChanges, StockOutcome, Store } from './store.ts'
@@ -19,7 +19,14 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
     const changed = new Set(taken.filter((t) => t.outcome.status === 'reserved').map((t) => t.event.productId))
     await Promise.all([...changed].map((id) => cache.forget(id)))
     for (const { event: e, headers, outcome } of taken)
-      log.info('order.created handled', { orderId: e.orderId, productId: e.productId, qty: e.qty, outcome: outcome.status, requestId: headers['x-request-id'] })
+      log.info('order.created handled', {
+        orderId: e.orderId,
+        productId: e.productId,
+        qty: e.qty,
+        outcome: outcome.status,
+        requestId: headers['x-request-id'],
+        ...traceIdsOf(headers),
+      })
   }
 
   return {
@@ -68,7 +75,7 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
     async releaseStock(event: OrderCancelled, headers: Record<string, string>): Promise<void> {
       const released = await store.release(event.orderId)
       if (released) await cache.forget(released.productId)
-      log.info('order.cancelled handled', { orderId: event.orderId, released: Boolean(released), requestId: headers['x-request-id'] })
+      log.info('order.cancelled handled', { orderId: event.orderId, released: Boolean(released), requestId: headers['x-request-id'], ...traceIdsOf(headers) })
     },
   }
 }
