@@ -88,7 +88,9 @@ export function createDelivery({
 
   /** Checks a message against its contract; a poison one is dead-lettered here and then. */
   function accept(ch: Settler, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
-    const routingKey = msg.fields.routingKey as EventName
+    // the event's name travels as the message type too: a replayed dead letter reaches its
+    // queue directly, under the queue's name
+    const routingKey = (msg.properties.type && msg.properties.type in Events ? msg.properties.type : msg.fields.routingKey) as EventName
     const headers = stringHeaders(msg.properties.headers)
     const check = checks[routingKey]
     let event: unknown

@@ -13,7 +13,8 @@ export const eventOf = <K extends EventName>(_name: K, fields: Omit<EventOf<K>, 
 export async function publish(iso: Isolated, routingKey: string, payload: unknown, headers: Record<string, string> = {}) {
   const ch = await iso.channel()
   const content = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
-  ch.publish(iso.exchange, routingKey, content, { persistent: true, contentType: 'application/json', headers })
+  const messageId = (payload as { eventId?: string } | undefined)?.eventId
+  ch.publish(iso.exchange, routingKey, content, { persistent: true, contentType: 'application/json', messageId, type: routingKey, headers })
 }
 
 /** Messages waiting in a queue (say a DLQ), without consuming them. */
