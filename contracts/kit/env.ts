@@ -44,6 +44,7 @@ export const serviceEnv = (d: ServiceDefaults) =>
     RATE_LIMIT_ORDERS: t.Integer({ default: 120, minimum: 1, description: 'POST /orders per customer per window' }),
     RATE_LIMIT_WRITES: t.Integer({ default: 300, minimum: 1, description: 'other writes per caller per window' }),
     RATE_LIMIT_READS: t.Integer({ default: 3000, minimum: 1, description: 'reads per caller (sub, else IP) per window' }),
+    METRICS: t.Union([t.Literal('on'), t.Literal('off')], { default: 'on', description: 'off: no /metrics and no per-request metrics' }),
     // the OpenTelemetry SDK's standard variables (traces are off unless the endpoint is set)
     OTEL_EXPORTER_OTLP_ENDPOINT: t.Optional(t.String({ description: 'OTLP/HTTP base URL, e.g. http://otel-collector:4318' })),
     OTEL_SERVICE_NAME: t.Optional(t.String()),
@@ -82,6 +83,7 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
     clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
   },
   maxBodyBytes: c.MAX_BODY_BYTES,
+  metrics: c.METRICS === 'on',
   tracing: {
     endpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: c.OTEL_SERVICE_NAME,

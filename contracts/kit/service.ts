@@ -56,7 +56,7 @@ export async function connectService(name: string, config: Config, migrations: U
     access: guard,
     tracing,
     metrics,
-    http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes },
+    http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes, metrics: config.metrics },
     sql,
     consumersRunning,
     eventsSql,
@@ -90,7 +90,7 @@ export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'c
   const app = new Elysia({ normalize: false })
     .use(tracingPlugin(base.tracing))
     .use(requestId())
-    .use(metricsPlugin(base.metrics))
+    .use(base.http.metrics ? metricsPlugin(base.metrics) : new Elysia())
     .use(problems(base.log, maxBodyBytes))
     .use(health(base.checks, auth))
     .use(routes)

@@ -14,7 +14,16 @@ const orderPort = Number(process.env.ORDER_PORT ?? 8080)
 const infra = await startInfra()
 const signer = await devSigner()
 const auth = process.env.AUTH === 'off' ? { AUTH: 'off' } : devAuthEnv(signer)
-const common = { REDIS_URL: infra.redisUrl, AMQP_URL: infra.amqpUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...auth }
+// `--otlp <url>` (or OTEL_EXPORTER_OTLP_ENDPOINT) sends both services' traces to a collector
+const otlpAt = process.argv.indexOf('--otlp')
+const otlp = otlpAt > 0 ? process.argv[otlpAt + 1] : process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+const common = {
+  REDIS_URL: infra.redisUrl,
+  AMQP_URL: infra.amqpUrl,
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  ...auth,
+  ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp } : {}),
+}
 const started: ServiceProcess[] = []
 let stopping = false
 
@@ -55,8 +64,9 @@ try {
   started.push(order)
   const lines = [
     '',
-    `product   http://localhost:${productPort}    Swagger UI http://localhost:${productPort}/docs`,
-    `order     http://localhost:${orderPort}    Swagger UI http://localhost:${orderPort}/docs`,
+    `product   http://localhost:${productPort}    Swagger UI http://localhost:${productPort}/docs    metrics http://localhost:${productPort}/metrics`,
+    `order     http://localhost:${orderPort}    Swagger UI http://localhost:${orderPort}/docs    metrics http://localhost:${orderPort}/metrics`,
+    otlp ? `traces    OTLP/HTTP to ${otlp}` : 'traces    off (bun run start -- --otlp http://localhost:4318 sends them to a collector)',
     infra.managementUrl ? `rabbitmq  ${infra.managementUrl.replace(/\/\/[^@]*@/, '//')}   (guest / guest)` : undefined,
     '',
     ...(auth.AUTH === 'off' ? ['AUTH=off: no token needed.'] : await tokenLines()),

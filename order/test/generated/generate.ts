@@ -17,7 +17,7 @@ const base: AppBase = {
   log,
   checks: {} as AppBase['checks'],
   exchange: 'shop.events',
-  http: { auth: 'on', maxBodyBytes: 65_536 },
+  http: { auth: 'on', maxBodyBytes: 65_536, metrics: true },
   access: access(async () => EVERYONE, { count: async () => undefined }, limits, log),
   tracing: createTracing({ serviceName: 'generate', sampler: 'always_off', scheduleDelayMs: 5000 }),
   metrics: createMetrics('generate'),
