@@ -1,7 +1,9 @@
 /**
  * `bun run bench`: both services as production processes on this machine's infrastructure, each
  * scenario run with autocannon, the saga drained and checked after the order runs, one table.
- *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--only 'POST /orders'] [--auth on|off] [--no-progress]
+ *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--only 'POST /orders'] [--auth on|off]
+ *                 [--metrics on|off] [--tracing off|on] [--no-progress]
+ * `--tracing on` exports every span over OTLP/HTTP to a receiver the bench runs (it reads and drops them).
  */
 import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -22,6 +24,8 @@ const { values: args } = parseArgs({
     'no-progress': { type: 'boolean', default: false },
     only: { type: 'string' },
     auth: { type: 'string', default: 'on' },
+    metrics: { type: 'string', default: 'on' },
+    tracing: { type: 'string', default: 'off' },
   },
 })
 const rate = Number(args.rate)
@@ -39,7 +43,22 @@ const production = {
   RATE_LIMIT_WRITES: '1000000000',
   RATE_LIMIT_READS: '1000000000',
   ...(args.auth === 'off' ? { AUTH: 'off' } : {}),
+  METRICS: args.metrics,
 }
+// a stand-in for an OpenTelemetry collector: takes the OTLP/HTTP exports and drops them
+let exports = 0
+const receiver =
+  args.tracing === 'on'
+    ? Bun.serve({
+        port: 0,
+        fetch: async (req) => {
+          await req.arrayBuffer()
+          exports++
+          return Response.json({})
+        },
+      })
+    : undefined
+if (receiver) Object.assign(production, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}` })
 
 const iso = await isolate('bench')
 const running: ServiceProcess[] = []
@@ -66,7 +85,7 @@ try {
     customer: await mintToken({ sub: 'bench-customer', scope: 'orders:write', expiresIn: 6 * 3600 }),
     staff: await mintToken({ sub: 'bench-staff', scope: 'products:write orders:read', expiresIn: 6 * 3600 }),
   }
-  say(`auth ${args.auth}; seeding`)
+  say(`auth ${args.auth}, metrics ${args.metrics}, tracing ${args.tracing}; seeding`)
   const create = async (name: string, qty: number) => (await products.post('/products', { name, price: '1.00', qty })).body.id as string
   const seed = {
     hotProductId: await create('hot', 1000),
@@ -115,6 +134,7 @@ try {
   const report: Report = {
     when: new Date().toISOString(),
     auth: args.auth,
+    observability: `metrics ${args.metrics}, tracing ${args.tracing}`,
     machine: `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`}`,
     outcomes,
     saga,
@@ -131,9 +151,11 @@ try {
     )
   for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v.toFixed(3)}`)
   for (const [k, v] of Object.entries(report.peakRssMb)) console.log(`peak RSS ${k}: ${v} MB`)
+  if (receiver) say(`OTLP exports received: ${exports}`)
   say(`results: ${save(report)}`)
   process.exitCode = Object.values(saga).every((s) => s.invariantHolds && s.pending === 0) ? 0 : 1
 } finally {
   for (const p of running.reverse()) await p.stop()
+  receiver?.stop(true)
   await iso.cleanup()
 }

@@ -5,6 +5,7 @@ import type { SagaSummary } from './saga.ts'
 export type Report = {
   when: string
   auth: string
+  observability: string
   machine: string
   outcomes: Outcome[]
   saga: Record<string, SagaSummary>
