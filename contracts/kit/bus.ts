@@ -34,7 +34,32 @@ export const topology = (exchange: string) => ({
  * down) are retried while the message stays unacked; redelivery is safe because handlers are
  * idempotent.
  */
-export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, name = 'shop'): Bus {
+export type QueueType = 'quorum' | 'classic'
+
+/**
+ * How a consumer's queue and its dead-letter queue are declared. Quorum queues (RabbitMQ's
+ * advice for data that must survive a node) are replicated; their `x-delivery-limit` dead-letters
+ * a message redelivered that often (one that crashes its consumer every time, which the
+ * in-process attempts cannot count), and dead-lettering is at-least-once, so a message is not
+ * dropped on its way to the DLQ. Classic queues use the v2 message store.
+ */
+export function queueArguments(type: QueueType, deadLetters: { exchange: string; routingKey: string }) {
+  const kind =
+    type === 'quorum'
+      ? { 'x-queue-type': 'quorum' }
+      : { 'x-queue-version': 2 } // classic queues v2: far less work per message than v1
+  return {
+    dlq: kind,
+    queue: {
+      ...kind,
+      'x-dead-letter-exchange': deadLetters.exchange,
+      'x-dead-letter-routing-key': deadLetters.routingKey,
+      ...(type === 'quorum' ? { 'x-delivery-limit': 10, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {}),
+    },
+  }
+}
+
+export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, name = 'shop', queueType: QueueType = 'quorum'): Bus {
   const names = topology(exchange)
   const consumers: Consumer[] = []
   const startedOn = new WeakMap<Consumer, ChannelModel>()
@@ -98,13 +123,10 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
 
   async function declareQueue(ch: Channel, c: Consumer) {
     const dlq = names.dlq(c.queue)
-    await ch.assertQueue(dlq, { durable: true, arguments: { 'x-queue-version': 2 } })
+    const args = queueArguments(queueType, { exchange: names.deadLetters, routingKey: c.queue })
+    await ch.assertQueue(dlq, { durable: true, arguments: args.dlq })
     await ch.bindQueue(dlq, names.deadLetters, c.queue)
-    await ch.assertQueue(c.queue, {
-      durable: true,
-      // classic queues v2: the message store RabbitMQ 3.10+ recommends, far less work per message
-      arguments: { 'x-dead-letter-exchange': names.deadLetters, 'x-dead-letter-routing-key': c.queue, 'x-queue-version': 2 },
-    })
+    await ch.assertQueue(c.queue, { durable: true, arguments: args.queue })
     for (const key of c.events) await ch.bindQueue(c.queue, names.exchange, key)
   }
 

@@ -30,6 +30,10 @@ export const serviceEnv = (d: ServiceDefaults) =>
     CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
     AMQP_URL: t.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
     EVENTS_EXCHANGE: t.String({ default: 'shop.events' }),
+    QUEUE_TYPE: t.Union([t.Literal('quorum'), t.Literal('classic')], {
+      default: 'quorum',
+      description: "the consumer queue's type; an existing queue keeps its type until it is deleted",
+    }),
     CONSUMER_PREFETCH: t.Integer({ default: 200, minimum: 1, description: "unacked messages per consumer; batches are half of it" }),
     AUTH: t.Union([t.Literal('on'), t.Literal('off')], { default: 'on', description: 'off: every caller may do everything' }),
     JWT_JWKS_URL: t.Optional(t.String({ description: "the identity provider's JWKS (fetched, cached, re-read for a new kid)" })),
@@ -70,6 +74,7 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   amqpUrl: c.AMQP_URL,
   exchange: c.EVENTS_EXCHANGE,
   queue,
+  queueType: c.QUEUE_TYPE,
   prefetch: c.CONSUMER_PREFETCH,
   logLevel: c.LOG_LEVEL,
   auth: {

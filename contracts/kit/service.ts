@@ -32,7 +32,7 @@ export async function connectService(name: string, config: Config, migrations: U
   const metrics = createMetrics(name)
   const instruments = { tracing, metrics }
   const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics)
-  const bus = createBus(config.amqpUrl, config.exchange, log, instruments, name)
+  const bus = createBus(config.amqpUrl, config.exchange, log, instruments, name, config.queueType)
   const relay = createRelay(sql, bus, log, instruments)
   relay.start()
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')

@@ -62,6 +62,8 @@ export async function isolate(label = 't'): Promise<Isolated> {
       RATE_LIMIT_ORDERS: '1000000',
       RATE_LIMIT_WRITES: '1000000',
       RATE_LIMIT_READS: '1000000',
+      // CI runs the saga, event and fault suites once more on classic queues
+      ...(process.env.QUEUE_TYPE ? { QUEUE_TYPE: process.env.QUEUE_TYPE } : {}),
       ...extra,
     }),
     db(service) {
