@@ -1,6 +1,7 @@
 import { createClient } from 'redis'
 import type { Log } from './log.ts'
 import type { Metrics } from './metrics.ts'
+import { createNearCache, type NearCacheLimits } from './near-cache.ts'
 
 export type Cache = {
   /**
@@ -25,7 +26,16 @@ type Entry = { g: string; v: unknown }
  * write never sees the old value. Counters do not expire (one small key per product), so a
  * generation is never reused; entries do, after `ttlSeconds`.
  */
-export function createCache(url: string, prefix: string, ttlSeconds: number, log: Log, metrics?: Metrics): Cache {
+export function createCache(
+  url: string,
+  prefix: string,
+  ttlSeconds: number,
+  log: Log,
+  metrics?: Metrics,
+  nearLimits: NearCacheLimits = { maxEntries: 0, maxBytes: 0 },
+): Cache {
+  // hot entries also in process memory, dropped the moment Redis says they changed
+  const near = nearLimits.maxEntries > 0 ? createNearCache(url, nearLimits, log, metrics) : undefined
   const client = createClient({
     url,
     disableOfflineQueue: true,
@@ -48,6 +58,16 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
   // covers them all (under load, hundreds of orders of one product per second need a few).
   const bumping = new Map<string, Promise<void>>()
   const loads = new Map<string, Promise<unknown>>()
+  // namespaces written while Redis was away: their INCR is sent once it is back, and until then
+  // their reads bypass the cache (whatever Redis still holds for them is old)
+  const missed = new Set<string>()
+  client.on('ready', () => {
+    for (const ns of missed)
+      client.incr(genKey(ns)).then(
+        () => missed.delete(ns),
+        () => {},
+      )
+  })
   const bump = (ns: string) => {
     let pending = bumping.get(ns)
     if (!pending) {
@@ -58,7 +78,10 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
         })
         .then(
           () => {},
-          (err) => warn('cache invalidation failed; entries expire within their TTL', { ns, err: String(err) }),
+          (err) => {
+            missed.add(ns)
+            warn('cache invalidation failed; sent again once Redis is back', { ns, err: String(err) })
+          },
         )
       bumping.set(ns, pending)
     }
@@ -68,8 +91,10 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
   return {
     async read(ns, variant, load) {
       let gen: string | null = null
+      if (missed.has(ns)) return { value: await load(), hit: false }
       try {
-        const [g, raw] = await client.mGet([genKey(ns), entryKey(ns, variant)])
+        const keys = [genKey(ns), entryKey(ns, variant)]
+        const [g, raw] = near ? await near.mGet(keys) : await client.mGet(keys)
         gen = g ?? '0'
         const entry = raw ? (JSON.parse(raw) as Entry) : undefined
         if (entry && entry.g === gen) {
@@ -118,6 +143,7 @@ export function createCache(url: string, prefix: string, ttlSeconds: number, log
       await client.ping()
     },
     async close() {
+      await near?.close()
       // still trying to reach Redis: nothing to flush, just stop trying
       if (client.isReady) await client.close()
       else if (client.isOpen) client.destroy()

@@ -28,6 +28,8 @@ export const serviceEnv = (d: ServiceDefaults) =>
     REDIS_URL: t.String({ default: 'redis://127.0.0.1:6379' }),
     CACHE_PREFIX: t.String({ default: d.cachePrefix }),
     CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
+    NEAR_CACHE_MAX_ENTRIES: t.Integer({ default: 10_000, minimum: 0, description: 'entries held in process memory; 0 turns the near cache off' }),
+    NEAR_CACHE_MAX_BYTES: t.Integer({ default: 16 * 1024 * 1024, minimum: 0 }),
     AMQP_URL: t.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
     EVENTS_EXCHANGE: t.String({ default: 'shop.events' }),
     QUEUE_TYPE: t.Union([t.Literal('quorum'), t.Literal('classic')], {
@@ -71,6 +73,7 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   redisUrl: c.REDIS_URL,
   cachePrefix: c.CACHE_PREFIX,
   cacheTtlSeconds: c.CACHE_TTL_SECONDS,
+  nearCache: { maxEntries: c.NEAR_CACHE_MAX_ENTRIES, maxBytes: c.NEAR_CACHE_MAX_BYTES },
   amqpUrl: c.AMQP_URL,
   exchange: c.EVENTS_EXCHANGE,
   queue,

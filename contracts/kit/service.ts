@@ -31,7 +31,7 @@ export async function connectService(name: string, config: Config, migrations: U
   const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
   const metrics = createMetrics(name)
   const instruments = { tracing, metrics }
-  const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics)
+  const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
   const bus = createBus(config.amqpUrl, config.exchange, log, instruments, name, config.queueType)
   const relay = createRelay(sql, bus, log, instruments)
   relay.start()

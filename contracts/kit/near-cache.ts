@@ -1,0 +1,99 @@
+import { createClient } from 'redis'
+import type { Log } from './log.ts'
+import type { Metrics } from './metrics.ts'
+
+export type NearCacheLimits = { maxEntries: number; maxBytes: number }
+
+/**
+ * Values of Redis keys held in this process, for as long as Redis vouches for them: the keys are
+ * read on a RESP3 connection with CLIENT TRACKING on, so Redis tells this process the moment any
+ * client (any replica) changes one, and the copy is dropped. Bounded by entries and bytes (least
+ * recently used first out).
+ *
+ * Never a stale answer: a read first lets every message already received be handled (an
+ * invalidation sent by Redis before the writer got its reply is in this process's socket before
+ * any later request can be); copies read while an invalidation was on its way are not kept; and
+ * when the connection is not ready (Redis restarting, cut away) everything is dropped and reads
+ * fail, so the caller goes to the database. A connection that dies silently is found by a PING
+ * every second.
+ */
+export function createNearCache(url: string, limits: NearCacheLimits, log: Log, metrics?: Metrics) {
+  const client = createClient({
+    url,
+    RESP: 3,
+    emitInvalidate: true,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  })
+  const held = new Map<string, { value: string | null; bytes: number }>() // in use order: oldest first
+  let bytes = 0
+  let invalidations = 0
+  const requests = metrics?.counter('shop_near_cache_requests_total', 'Reads answered from process memory (hit) or Redis (miss)', ['result'])
+  metrics?.gauge('shop_near_cache_bytes', 'Bytes of values held in process memory', async (g) => g.set(bytes))
+
+  const drop = (key: string) => {
+    const e = held.get(key)
+    if (!e) return
+    held.delete(key)
+    bytes -= e.bytes
+  }
+  const clear = () => {
+    invalidations++
+    held.clear()
+    bytes = 0
+  }
+  const keep = (key: string, value: string | null) => {
+    drop(key)
+    const size = key.length + (value?.length ?? 0)
+    if (size > limits.maxBytes) return
+    held.set(key, { value, bytes: size })
+    bytes += size
+    for (const oldest of held.keys()) {
+      if (held.size <= limits.maxEntries && bytes <= limits.maxBytes) break
+      drop(oldest)
+    }
+  }
+
+  client.on('invalidate', (key: unknown) => {
+    invalidations++
+    if (key === null) clear()
+    else drop(String(key))
+  })
+  for (const event of ['error', 'end', 'reconnecting'] as const) client.on(event, clear)
+  client.on('error', () => {}) // logged by the main cache client; here it only means: forget
+  const connected = client.connect().catch((err) => log.warn('redis (near cache) connect failed', { err: String(err) }))
+  const pinger = setInterval(() => {
+    if (client.isReady) client.ping().catch(clear)
+  }, 1000)
+  pinger.unref?.()
+
+  return {
+    /** The values of `keys` (null: no such key), from memory where possible, else one MGET. */
+    async mGet(keys: string[]): Promise<(string | null)[]> {
+      // let the socket's pending messages (invalidations among them) be handled first
+      await new Promise((resolve) => setImmediate(resolve))
+      if (!client.isReady) throw new Error('redis is not reachable')
+      const found = keys.map((k) => held.get(k))
+      if (found.every((e) => e !== undefined)) {
+        requests?.inc({ result: 'hit' })
+        for (const k of keys) keep(k, held.get(k)!.value) // most recently used
+        return found.map((e) => e!.value)
+      }
+      requests?.inc({ result: 'miss' })
+      const before = invalidations
+      const values = await client.mGet(keys)
+      // an invalidation handled meanwhile may concern these very keys: do not keep what was read
+      if (invalidations === before && client.isReady) keys.forEach((k, i) => keep(k, values[i] ?? null))
+      return values
+    },
+    stats: () => ({ entries: held.size, bytes }),
+    async close() {
+      clearInterval(pinger)
+      if (client.isReady) await client.close()
+      else if (client.isOpen) client.destroy()
+      await connected
+    },
+  }
+}
+
+export type NearCache = ReturnType<typeof createNearCache>
