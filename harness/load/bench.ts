@@ -1,7 +1,7 @@
 /**
  * `bun run bench`: both services as production processes on this machine's infrastructure, each
  * scenario run with autocannon, the saga drained and checked after the order runs, one table.
- *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--only 'POST /orders'] [--auth on|off]
+ *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--only 'POST /orders,GET /health'] [--auth on|off]
  *                 [--metrics on|off] [--tracing off|on] [--queue-type quorum|classic] [--no-progress]
  * `--tracing on` exports every span over OTLP/HTTP to a receiver the bench runs (it reads and drops them).
  */
@@ -96,7 +96,7 @@ try {
     listProductId: await create('listed', 1000),
     // only the miss scenario needs them, and they take a while
     coldProductIds:
-      args.only && !'GET /products/:id 10% miss'.startsWith(args.only)
+      args.only && !args.only.split(',').some((p) => 'GET /products/:id 10% miss'.startsWith(p.trim()))
         ? []
         : (
             await iso.db('product')<{ id: string }[]>`
@@ -117,7 +117,8 @@ try {
   const saga: Record<string, SagaSummary> = {}
   const sampler = setInterval(sampleRss, 250)
   const chosen = scenarios({ product: product.url, order: order.url }, seed, { seconds, rate, constantSeconds, tokens })
-  for (const s of chosen.filter((c) => !args.only || c.name.startsWith(args.only))) {
+  const only = args.only?.split(',').map((p) => p.trim())
+  for (const s of chosen.filter((c) => !only || only.some((p) => c.name.startsWith(p)))) {
     say(`running ${s.name}`)
     const outcome = await run(s, progress)
     outcomes.push(outcome)
