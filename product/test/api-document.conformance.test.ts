@@ -1,36 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, isolate, mintToken, tcpProxy, type Client, type Isolated, type Proxy } from '@shop/harness'
+import { mintToken } from '@shop/harness'
 import { conformance } from '@shop/harness/docs'
-import { loadConfig } from '../src/config.ts'
-import { startProduct } from '../src/start.ts'
+import { productBehindDbHop } from './env.ts'
 
 // product reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown
 // too; the limits are low enough for one caller to reach them
 const LIMIT = 40
-let iso: Isolated
-let db: Proxy
-let api: Client
-let stop: () => Promise<void>
-beforeAll(async () => {
-  iso = await isolate('pdoc')
-  const env = iso.env('product', { RATE_LIMIT_WRITES: String(LIMIT), RATE_LIMIT_READS: String(LIMIT) })
-  db = await tcpProxy(env.DATABASE_URL!)
-  const running = await bootInProcess(() => startProduct(loadConfig({ ...env, DATABASE_URL: db.through(env.DATABASE_URL!) })))
-  api = client(running.url)
-  stop = running.stop
-})
-afterAll(async () => {
-  await db.restore().catch(() => {})
-  await stop()
-  await db.close()
-  await iso.cleanup()
-})
+let w: Awaited<ReturnType<typeof productBehindDbHop>>
+beforeAll(async () => (w = await productBehindDbHop('pdoc', { RATE_LIMIT_WRITES: String(LIMIT), RATE_LIMIT_READS: String(LIMIT) })))
+afterAll(() => w.stop())
 
 const unknownId = '0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24'
 
 describe("product's OpenAPI document against the server's answers", () => {
   it('when every route is called into each of its outcomes, then each answer is documented and each documented answer occurs', async () => {
-    const check = conformance((await api.get('/docs/json')).body, api)
+    const check = conformance((await w.api.get('/docs/json')).body, w.api)
     const send = check.send
     const item = '/products/{id}'
     const customer = await mintToken({ sub: 'no-staff', scope: 'orders:write' })
@@ -66,11 +50,11 @@ describe("product's OpenAPI document against the server's answers", () => {
     await send('DELETE', item, `/products/${unknownId}`)
     await send('DELETE', item, `/products/${id}`, { token: null })
     await send('DELETE', item, `/products/${id}`, { token: customer })
-    const doomed = (await api.post('/products', { name: 'doomed', price: '1.00', qty: 1 })).body
+    const doomed = (await w.api.post('/products', { name: 'doomed', price: '1.00', qty: 1 })).body
     await send('DELETE', item, `/products/${doomed.id}`)
 
     // one caller past its limits: reads and writes each count per window
-    const flooded = api.as(flood)
+    const flooded = w.api.as(flood)
     for (let i = 0; i < LIMIT; i++) await Promise.all([flooded.get(`/products/${id}`), flooded.delete(`/products/${unknownId}`)])
     await send('GET', '/products', '/products', { token: flood })
     await send('GET', item, `/products/${id}`, { token: flood })
@@ -78,7 +62,7 @@ describe("product's OpenAPI document against the server's answers", () => {
     await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, token: flood })
     await send('DELETE', item, `/products/${id}`, { token: flood })
 
-    await db.cut()
+    await w.db.cut()
     try {
       await send('GET', '/ready', '/ready')
       await send('POST', '/products', '/products', { body: { name: 'x', price: '1.00', qty: 1 } })
@@ -87,7 +71,7 @@ describe("product's OpenAPI document against the server's answers", () => {
       await send('PATCH', item, `/products/${id}`, { body: { qty: 5 } })
       await send('DELETE', item, `/products/${id}`)
     } finally {
-      await db.restore()
+      await w.db.restore()
     }
 
     expect(check.undocumented()).toEqual([])

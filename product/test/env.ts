@@ -1,4 +1,4 @@
-import { bootOn, client, isolate, type Runtime } from '@shop/harness'
+import { bootInProcess, bootOn, client, isolate, tcpProxy, type Runtime } from '@shop/harness'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 
@@ -25,3 +25,25 @@ export type ProductWorld = Awaited<ReturnType<typeof productWorld>>
 let n = 0
 /** A valid create body; every call a new name so failures point at the right row. */
 export const newProduct = (over: Record<string, unknown> = {}) => ({ name: `product ${++n}`, price: '12.50', qty: 10, ...over })
+
+/**
+ * product on its own world, reaching PostgreSQL through a TCP hop the test can cut (`db.cut()`)
+ * and restore, as a database restart would.
+ */
+export async function productBehindDbHop(label: string, extra: Record<string, string> = {}) {
+  const iso = await isolate(label)
+  const env = iso.env('product', extra)
+  const db = await tcpProxy(env.DATABASE_URL!)
+  const running = await bootInProcess(() => startProduct(loadConfig({ ...env, DATABASE_URL: db.through(env.DATABASE_URL!) })))
+  return {
+    iso,
+    db,
+    api: client(running.url),
+    async stop() {
+      await db.restore().catch(() => {})
+      await running.stop()
+      await db.close()
+      await iso.cleanup()
+    },
+  }
+}
