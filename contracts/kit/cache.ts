@@ -11,8 +11,8 @@ export type Cache = {
   read<T>(namespace: string, variant: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; hit: boolean }>
   /** Makes every entry of the namespaces stale at once, however many variants were cached. */
   invalidate(...namespaces: string[]): Promise<void>
-  /** Adds one to a counter that lives `windowSeconds`; undefined when Redis is down. */
-  count(key: string, windowSeconds: number): Promise<number | undefined>
+  /** Adds `by` (1) to a counter that lives `windowSeconds`; undefined when Redis is down. */
+  count(key: string, windowSeconds: number, by?: number): Promise<number | undefined>
   check(): Promise<void>
   close(): Promise<void>
 }
@@ -125,14 +125,14 @@ export function createCache(
     async invalidate(...namespaces) {
       await Promise.all(namespaces.map(bump))
     },
-    async count(key, windowSeconds) {
+    async count(key, windowSeconds, by = 1) {
       // a MULTI waits for a reconnection instead of failing at once like single commands do
       if (!client.isReady) {
         warn('redis unavailable; rate limits not applied', {})
         return undefined
       }
       try {
-        const [n] = await client.multi().incr(`${prefix}${key}`).expire(`${prefix}${key}`, windowSeconds, 'NX').exec()
+        const [n] = await client.multi().incrBy(`${prefix}${key}`, by).expire(`${prefix}${key}`, windowSeconds, 'NX').exec()
         return Number(n)
       } catch (err) {
         warn('redis unavailable; rate limits not applied', { err: String(err) })

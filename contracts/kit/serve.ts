@@ -1,3 +1,4 @@
+import { noteClientAddress } from './access.ts'
 import type { Log } from './log.ts'
 
 type Service = {
@@ -7,7 +8,12 @@ type Service = {
 }
 
 declare const Deno:
-  | { serve(opts: { port: number; onListen?: () => void }, handler: (r: Request) => Response | Promise<Response>): { shutdown(): Promise<void> } }
+  | {
+      serve(
+        opts: { port: number; onListen?: () => void },
+        handler: (r: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+      ): { shutdown(): Promise<void> }
+    }
   | undefined
 
 /**
@@ -18,7 +24,10 @@ declare const Deno:
 export function serve(service: Service, port: number): void {
   let closeServer: () => Promise<unknown>
   if (typeof Deno !== 'undefined') {
-    const server = Deno.serve({ port, onListen: () => {} }, service.app.fetch)
+    const server = Deno.serve({ port, onListen: () => {} }, (request, info) => {
+      noteClientAddress(request, info.remoteAddr.hostname) // Bun's server tells Elysia itself
+      return service.app.fetch(request)
+    })
     closeServer = () => server.shutdown()
   } else {
     service.app.listen(port)

@@ -187,3 +187,16 @@ export async function removeIsolated(
     await conn.close()
   }
 }
+
+/** The values of the Redis keys that match `pattern`, for tests that look at what a service stored. */
+export async function redisValues(url: string, pattern: string): Promise<Record<string, string>> {
+  const redis = await createClient({ url }).connect()
+  try {
+    const values: Record<string, string> = {}
+    for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 500 }))
+      for (const key of keys) values[key] = (await redis.get(key)) ?? ''
+    return values
+  } finally {
+    await redis.close()
+  }
+}
