@@ -113,8 +113,10 @@ export function createCache(
         const g = gen
         loading = load()
           .then((value) => {
-            if (value !== undefined)
-              client.set(entryKey(ns, variant), JSON.stringify({ g, v: value } satisfies Entry), { EX: ttlSeconds }).catch(() => {})
+            if (value !== undefined) {
+              const raw = JSON.stringify({ g, v: value } satisfies Entry)
+              client.set(entryKey(ns, variant), raw, { EX: ttlSeconds }).then(() => near?.remember(entryKey(ns, variant), raw), () => {})
+            }
             return value
           })
           .finally(() => loads.delete(key))

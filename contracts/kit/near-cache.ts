@@ -86,6 +86,14 @@ export function createNearCache(url: string, limits: NearCacheLimits, log: Log, 
       if (invalidations === before && client.isReady) keys.forEach((k, i) => keep(k, values[i] ?? null))
       return values
     },
+    /**
+     * What this process just wrote to `key`, so its next read does not wait for Redis to report
+     * its own write. Safe for generation-checked entries: an entry only counts under the current
+     * generation, and the generation key is never written this way.
+     */
+    remember(key: string, value: string) {
+      if (client.isReady) keep(key, value)
+    },
     stats: () => ({ entries: held.size, bytes }),
     async close() {
       clearInterval(pinger)
