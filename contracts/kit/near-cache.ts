@@ -10,12 +10,14 @@ export type NearCacheLimits = { maxEntries: number; maxBytes: number }
  * client (any replica) changes one, and the copy is dropped. Bounded by entries and bytes (least
  * recently used first out).
  *
- * Never a stale answer: a read first lets every message already received be handled (an
- * invalidation sent by Redis before the writer got its reply is in this process's socket before
- * any later request can be); copies read while an invalidation was on its way are not kept; and
- * when the connection is not ready (Redis restarting, cut away) everything is dropped and reads
- * fail, so the caller goes to the database. A connection that dies silently is found by a PING
- * every second.
+ * Never a stale answer. Before a read uses what is held, it waits for a PING on the tracking
+ * connection that was sent after the read began: Redis answers in order, so every invalidation
+ * of a write that finished before this read began has arrived by then. Reads waiting at the same
+ * moment share one PING (one small round trip for many reads, instead of one MGET of the whole
+ * entry each). Copies read while an invalidation was on its way are not kept; and when the
+ * connection is not ready (Redis restarting, cut away) everything is dropped and reads fail, so
+ * the caller goes to the database. A connection that dies silently is found by a PING every
+ * second.
  */
 export function createNearCache(url: string, limits: NearCacheLimits, log: Log, metrics?: Metrics) {
   const client = createClient({
@@ -62,6 +64,14 @@ export function createNearCache(url: string, limits: NearCacheLimits, log: Log, 
   for (const event of ['error', 'end', 'reconnecting'] as const) client.on(event, clear)
   client.on('error', () => {}) // logged by the main cache client; here it only means: forget
   const connected = client.connect().catch((err) => log.warn('redis (near cache) connect failed', { err: String(err) }))
+  // the next PING not sent yet: reads join it until it leaves, later reads wait for the one after
+  let nextBarrier: Promise<unknown> | undefined
+  const barrier = () =>
+    (nextBarrier ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      nextBarrier = undefined
+      return client.ping()
+    }))
+
   const pinger = setInterval(() => {
     if (client.isReady) client.ping().catch(clear)
   }, 1000)
@@ -70,8 +80,8 @@ export function createNearCache(url: string, limits: NearCacheLimits, log: Log, 
   return {
     /** The values of `keys` (null: no such key), from memory where possible, else one MGET. */
     async mGet(keys: string[]): Promise<(string | null)[]> {
-      // let the socket's pending messages (invalidations among them) be handled first
-      await new Promise((resolve) => setImmediate(resolve))
+      if (!client.isReady) throw new Error('redis is not reachable')
+      await barrier() // every invalidation of a write that finished before now is in
       if (!client.isReady) throw new Error('redis is not reachable')
       const found = keys.map((k) => held.get(k))
       if (found.every((e) => e !== undefined)) {
