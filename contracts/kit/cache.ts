@@ -9,11 +9,6 @@ export type Cache = {
    * stores the result; `undefined` results are not stored. Redis being down is a miss, not an error.
    */
   read<T>(namespace: string, variant: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; hit: boolean }>
-  /**
-   * The same, answering with the value's JSON text: a hit is served without parsing or
-   * serializing anything (what a route can send as it is).
-   */
-  readJson<T>(namespace: string, variant: string, load: () => Promise<T | undefined>): Promise<{ json: string | undefined; hit: boolean }>
   /** Makes every entry of the namespaces stale at once, however many variants were cached. */
   invalidate(...namespaces: string[]): Promise<void>
   /** Adds `by` (1) to a counter that lives `windowSeconds`; undefined when Redis is down. */
@@ -22,10 +17,7 @@ export type Cache = {
   close(): Promise<void>
 }
 
-/** An entry is its generation, a newline, and the value's JSON: a hit needs no parsing. */
-const entryOf = (g: string, json: string) => `${g}\n${json}`
-const valueIn = (entry: string | null | undefined, gen: string) =>
-  entry?.startsWith(`${gen}\n`) ? entry.slice(gen.length + 1) : undefined
+type Entry = { g: string; v: unknown }
 
 /**
  * Each namespace has a generation counter; an entry is valid only while it carries the current
@@ -96,51 +88,41 @@ export function createCache(
     return pending
   }
 
-  /** Cache-aside in JSON text: a hit is the stored text; a miss loads, answers and stores it. */
-  async function readText<T>(ns: string, variant: string, load: () => Promise<T | undefined>) {
-    let gen: string | null = null
-    if (missed.has(ns)) return { json: undefined, value: await load(), hit: false }
-    try {
-      const keys = [genKey(ns), entryKey(ns, variant)]
-      const [g, entry] = near ? await near.mGet(keys) : await client.mGet(keys)
-      gen = g ?? '0'
-      const json = valueIn(entry, gen)
-      if (json !== undefined) {
-        metrics?.cache.inc({ result: 'hit' })
-        return { json, value: undefined, hit: true }
-      }
-    } catch {
-      gen = null // redis is down: go to the database and do not try to store
-    }
-    metrics?.cache.inc({ result: 'miss' })
-    if (gen === null) return { json: undefined, value: await load(), hit: false }
-    // readers that missed the same generation together share one load (and one store)
-    const key = `${entryKey(ns, variant)}@${gen}`
-    let loading = loads.get(key)
-    if (!loading) {
-      const g = gen
-      loading = load()
-        .then((value) => {
-          if (value !== undefined) {
-            const entry = entryOf(g, JSON.stringify(value))
-            client.set(entryKey(ns, variant), entry, { EX: ttlSeconds }).then(() => near?.remember(entryKey(ns, variant), entry), () => {})
-          }
-          return value
-        })
-        .finally(() => loads.delete(key))
-      loads.set(key, loading)
-    }
-    return { json: undefined, value: (await loading) as T | undefined, hit: false }
-  }
-
   return {
     async read(ns, variant, load) {
-      const { json, value, hit } = await readText(ns, variant, load)
-      return { value: json === undefined ? value : JSON.parse(json), hit }
-    },
-    async readJson(ns, variant, load) {
-      const { json, value, hit } = await readText(ns, variant, load)
-      return { json: json ?? (value === undefined ? undefined : JSON.stringify(value)), hit }
+      let gen: string | null = null
+      if (missed.has(ns)) return { value: await load(), hit: false }
+      try {
+        const keys = [genKey(ns), entryKey(ns, variant)]
+        const [g, raw] = near ? await near.mGet(keys) : await client.mGet(keys)
+        gen = g ?? '0'
+        const entry = raw ? (JSON.parse(raw) as Entry) : undefined
+        if (entry && entry.g === gen) {
+          metrics?.cache.inc({ result: 'hit' })
+          return { value: entry.v as never, hit: true }
+        }
+      } catch {
+        gen = null // redis is down: go to the database and do not try to store
+      }
+      metrics?.cache.inc({ result: 'miss' })
+      if (gen === null) return { value: await load(), hit: false }
+      // readers that missed the same generation together share one load (and one store)
+      const key = `${entryKey(ns, variant)}@${gen}`
+      let loading = loads.get(key)
+      if (!loading) {
+        const g = gen
+        loading = load()
+          .then((value) => {
+            if (value !== undefined) {
+              const raw = JSON.stringify({ g, v: value } satisfies Entry)
+              client.set(entryKey(ns, variant), raw, { EX: ttlSeconds }).then(() => near?.remember(entryKey(ns, variant), raw), () => {})
+            }
+            return value
+          })
+          .finally(() => loads.delete(key))
+        loads.set(key, loading)
+      }
+      return { value: (await loading) as never, hit: false }
     },
     async invalidate(...namespaces) {
       await Promise.all(namespaces.map(bump))

@@ -5,8 +5,7 @@ import type { Cache } from '@shop/kit'
 export function productCache(cache: Cache) {
   const ns = (id: string) => `product:${id}`
   return {
-    /** the product's JSON text, as stored: a hit is sent without being parsed again */
-    getJson: (id: string, load: () => Promise<Product | undefined>) => cache.readJson(ns(id), 'v2', load),
+    get: (id: string, load: () => Promise<Product | undefined>) => cache.read(ns(id), 'v1', load),
     forget: (id: string) => cache.invalidate(ns(id)),
   }
 }

@@ -34,11 +34,10 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
       return store.insert({ id: uuidv7(), name: input.name, price: toMoney(input.price, 'body.price'), qty: input.qty })
     },
 
-    /** The product as JSON text (what the cache holds), and whether the cache had it. */
-    async getJson(id: string): Promise<{ json: string; hit: boolean }> {
-      const { json, hit } = await cache.getJson(id, () => store.find(id))
-      if (!json) throw notFound(`product ${id}`)
-      return { json, hit }
+    async get(id: string): Promise<{ product: Product; hit: boolean }> {
+      const { value, hit } = await cache.get(id, () => store.find(id))
+      if (!value) throw notFound(`product ${id}`)
+      return { product: value, hit }
     },
 
     list: (query: PageQuery) => store.list(pageLimit(query), query.cursor),
