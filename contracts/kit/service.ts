@@ -6,6 +6,7 @@ import { access } from './access.ts'
 import { createVerifier } from './auth.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
 import { createTracing, tracingPlugin } from './telemetry.ts'
+import { failedToStart } from './serve.ts'
 import { docs, health, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
@@ -95,4 +96,23 @@ export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'c
     .use(health(base.checks, auth))
     .use(routes)
   return app.use(docs(info, app.routes))
+}
+
+/**
+ * Creates and migrates a service's database, then exits: what a Kubernetes init container runs
+ * once per pod before the service starts (replicas starting together wait on the same advisory
+ * lock, so one of them migrates and the others find nothing to do).
+ */
+export async function migrateOnly(name: string, config: Pick<Config, 'databaseUrl' | 'logLevel'>, migrations: URL): Promise<never> {
+  const log = createLog(name, config.logLevel as LogLevel)
+  try {
+    await ensureDatabase(config.databaseUrl)
+    const sql = connectDb(config.databaseUrl, 1)
+    const applied = await migrate(sql, migrations)
+    log.info('migrated', { applied })
+    await sql.end({ timeout: 5 })
+    process.exit(0)
+  } catch (err) {
+    return failedToStart(err)
+  }
 }

@@ -34,6 +34,7 @@ type Container = {
 }
 type PodSpec = {
   containers: Container[]
+  initContainers: (Container & { command: string[] })[]
   terminationGracePeriodSeconds: number
   securityContext: { runAsNonRoot: boolean; runAsUser: number }
   topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string; labelSelector: { matchLabels: Record<string, string> } }[]
@@ -124,6 +125,19 @@ describe('deploy/k8s against the code', () => {
     }
     const base = kustomize(`${k8s}base`).filter((o) => o.kind === 'Deployment') as Deployment[]
     expect(base.map((d) => d.spec.template.spec.containers[0]!.image).sort()).toEqual(['shop/order', 'shop/product'])
+  })
+
+  it('when a pod starts, then an init container of the same image migrates first, with only what the migration reads', () => {
+    each((overlay, name) => {
+      const spec = deployment(overlay, name).spec.template.spec
+      const [init] = spec.initContainers
+      expect(init!.image).toBe(spec.containers[0]!.image)
+      expect(init!.command).toEqual(['bun', `${name}/src/migrate.ts`])
+      expect(read(`${name}/src/migrate.ts`)).toContain('migrateOnly(')
+      expect(init!.env.map((e) => e.name)).toEqual(['DATABASE_URL'])
+      expect(init!.envFrom).toEqual(spec.containers[0]!.envFrom)
+      expect(init!.securityContext).toEqual(spec.containers[0]!.securityContext)
+    })
   })
 
   it('when run, then as a non-root user with a read-only root filesystem and only /tmp writable', () => {
