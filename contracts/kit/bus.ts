@@ -3,7 +3,7 @@ import type { EventName } from '@shop/contracts'
 import { createDelivery, settler, type Consumer } from './delivery.ts'
 import type { Log } from './log.ts'
 import type { Instruments } from './telemetry.ts'
-import { retrying } from './retry.ts'
+import { retrying, withTimeout } from './retry.ts'
 
 export type { Consumer, Incoming } from './delivery.ts'
 
@@ -203,10 +203,4 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
       await model?.close().catch(() => {})
     },
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }

@@ -59,3 +59,10 @@ export async function ensureDatabase(url: string): Promise<void> {
     await sql.end()
   }
 }
+
+/** A service's database, created when missing and migrated, behind a pool of `max` connections. */
+export async function openMigrated(url: string, max: number, migrations: URL) {
+  await ensureDatabase(url)
+  const sql = connectDb(url, max)
+  return { sql, applied: await migrate(sql, migrations) }
+}

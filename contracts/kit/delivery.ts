@@ -3,8 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Events, type EventName, type EventOf } from '@shop/contracts'
 import type { Log } from './log.ts'
 import { retrying } from './retry.ts'
-import { trace } from '@opentelemetry/api'
-import { contextFrom, SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
+import { SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
 
 export type Incoming<K extends EventName = EventName> = {
   routingKey: K
@@ -82,7 +81,7 @@ export function createDelivery({
   const { consumed, failed, deadLettered } = metrics.messages
   const processing = (incoming: Incoming, queue: string) => ({
     kind: SpanKind.CONSUMER,
-    parent: contextFrom(incoming.headers),
+    parentFrom: incoming.headers,
     attributes: { 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'process', 'messaging.destination.subscription.name': queue },
   })
 
@@ -151,14 +150,11 @@ export function createDelivery({
      * (child of its publisher's), whose trace the message's answers carry on.
      */
     async function handleGroup(group: Delivery[]) {
-      const links = group.flatMap((d) => {
-        const context = trace.getSpanContext(contextFrom(d.incoming.headers))
-        return context ? [{ context }] : []
-      })
       const spans = group.map((d) => tracing.startSpan(`${d.incoming.routingKey} process`, processing(d.incoming, c.queue)))
       const traced = group.map((d, i) => ({ ...d.incoming, headers: { ...d.incoming.headers, ...(spans[i] ? traceHeaders(spans[i].ctx) : {}) } }))
       try {
-        await tracing.inSpan(`${c.queue} process batch`, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.batch.message_count': group.length } }, () =>
+        const batch = { kind: SpanKind.CONSUMER, linksFrom: group.map((d) => d.incoming.headers), attributes: { 'messaging.batch.message_count': group.length } }
+        await tracing.inSpan(`${c.queue} process batch`, batch, () =>
           retrying(() => c.handleBatch!(traced), {
             attempts: 1, // only passing failures are retried as a batch
             stop: isClosing,

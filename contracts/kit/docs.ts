@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { Elysia } from 'elysia'
 import { Health, Readiness, namedSchemas } from '@shop/contracts'
 import { asyncApiDocument, type AsyncApiOptions } from './asyncapi.ts'
+import { withTimeout } from './retry.ts'
 import { openApiDocument, type DocInfo, type DocRoute, type OpenApiOptions } from './openapi.ts'
 
 export type ServiceDocs = {
@@ -109,10 +110,7 @@ export const health = (checks: Record<string, () => Promise<unknown>>, auth: 'on
       async ({ set }) => {
         const results = await Promise.all(
           Object.entries(checks).map(async ([name, check]) => {
-            const up = await Promise.race([
-              check().then(() => true, () => false),
-              new Promise<boolean>((r) => setTimeout(r, 2000, false)),
-            ])
+            const up = await withTimeout(check(), 2000, 'too slow').then(() => true, () => false)
             return [name, up ? 'up' : 'down'] as const
           }),
         )

@@ -51,8 +51,8 @@ export function statusOf(ctx: { request: Request; set: { status?: number | strin
   return answered.get(ctx.request) ?? (typeof ctx.set.status === 'number' ? ctx.set.status : 200)
 }
 
-function problemResponse(problem: Problem, set: Record<string, unknown>, request?: Request): Response {
-  if (request) answered.set(request, problem.status)
+function problemResponse(problem: Problem, set: Record<string, unknown>, request: Request): Response {
+  answered.set(request, problem.status)
   const headers = headersOf(set)
   headers.set('content-type', PROBLEM_CONTENT_TYPE)
   return new Response(JSON.stringify(problem), { status: problem.status, headers })
@@ -75,10 +75,11 @@ const withBody = new Set(['POST', 'PUT', 'PATCH'])
 
 const tooLarge = (max: number) => new DomainError('TooLarge', `The body is larger than ${max} bytes`)
 
-/** Reads at most `max` bytes of a body and stops (without reading the rest) when there are more. */
+/**
+ * Reads at most `max` bytes of a body and stops (without reading the rest) when there are more;
+ * a body announced as larger was refused before (onRequest below).
+ */
 async function readCapped(request: Request, max: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? NaN)
-  if (declared > max) throw tooLarge(max)
   if (!request.body) return ''
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []

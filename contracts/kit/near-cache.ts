@@ -1,6 +1,7 @@
 import { createClient } from 'redis'
 import type { Log } from './log.ts'
 import type { Metrics } from './metrics.ts'
+import { withTimeout } from './retry.ts'
 
 export type NearCacheLimits = { maxEntries: number; maxBytes: number }
 
@@ -16,8 +17,8 @@ export type NearCacheLimits = { maxEntries: number; maxBytes: number }
  * moment share one PING (one small round trip for many reads, instead of one MGET of the whole
  * entry each). Copies read while an invalidation was on its way are not kept; and when the
  * connection is not ready (Redis restarting, cut away) everything is dropped and reads fail, so
- * the caller goes to the database. A connection that dies silently is found by a PING every
- * second.
+ * the caller goes to the database. A connection that dies silently is found by that same PING:
+ * one not answered within a second drops everything and sends the read to the database.
  */
 export function createNearCache(url: string, limits: NearCacheLimits, log: Log, metrics?: Metrics) {
   const client = createClient({
@@ -69,13 +70,11 @@ export function createNearCache(url: string, limits: NearCacheLimits, log: Log, 
   const barrier = () =>
     (nextBarrier ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       nextBarrier = undefined
-      return client.ping()
+      return withTimeout(client.ping(), 1000, 'no answer from Redis within 1 s').catch((err) => {
+        clear()
+        throw err
+      })
     }))
-
-  const pinger = setInterval(() => {
-    if (client.isReady) client.ping().catch(clear)
-  }, 1000)
-  pinger.unref?.()
 
   return {
     /** The values of `keys` (null: no such key), from memory where possible, else one MGET. */
@@ -104,14 +103,10 @@ export function createNearCache(url: string, limits: NearCacheLimits, log: Log, 
     remember(key: string, value: string) {
       if (client.isReady) keep(key, value)
     },
-    stats: () => ({ entries: held.size, bytes }),
     async close() {
-      clearInterval(pinger)
       if (client.isReady) await client.close()
       else if (client.isOpen) client.destroy()
       await connected
     },
   }
 }
-
-export type NearCache = ReturnType<typeof createNearCache>

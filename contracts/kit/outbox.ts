@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { Bus } from './bus.ts'
 import type { Log } from './log.ts'
 import type { Sql, Tx } from './db.ts'
-import { contextFrom, SpanKind, SpanStatusCode, traceHeaders, type Instruments } from './telemetry.ts'
+import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from './telemetry.ts'
 
 export type OutboxEvent = {
   routingKey: EventName
@@ -71,7 +71,7 @@ export function createRelay(
   /** A publish span per row, child of the trace the row carries; the message carries the span on. */
   const withPublishSpans = <R extends { routingKey: EventName; headers: Record<string, string> }>(rows: R[]) =>
     rows.map((row) => {
-      const started = tracing.startSpan(`${row.routingKey} publish`, { kind: SpanKind.PRODUCER, parent: contextFrom(row.headers) })
+      const started = tracing.startSpan(`${row.routingKey} publish`, { kind: SpanKind.PRODUCER, parentFrom: row.headers })
       if (!started) return { row, end: () => {} }
       started.span.setAttributes({ 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'send', 'messaging.destination.name': row.routingKey })
       return {

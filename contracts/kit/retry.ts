@@ -34,3 +34,10 @@ export async function retrying<T>(fn: () => Promise<T>, opts: Options = {}): Pro
     }
   }
 }
+
+/** `p`, or an error with `message` when it has not settled within `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}

@@ -1,7 +1,7 @@
 import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from './bus.ts'
 import { createCache } from './cache.ts'
-import { connectDb, ensureDatabase, migrate } from './db.ts'
+import { connectDb, openMigrated } from './db.ts'
 import { access } from './access.ts'
 import { createVerifier } from './auth.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
@@ -22,12 +22,10 @@ type Config = ReturnType<typeof serviceConfig>
  */
 export async function connectService(name: string, config: Config, migrations: URL) {
   const log = createLog(name, config.logLevel as LogLevel)
-  await ensureDatabase(config.databaseUrl)
-  const sql = connectDb(config.databaseUrl, config.dbPoolMax)
+  const { sql, applied } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations)
   // message handlers get their own pool: a burst of events queued on one hot row must never
   // leave HTTP requests waiting for a connection
   const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax)
-  const applied = await migrate(sql, migrations)
   if (applied.length) log.info('migrated', { applied })
   const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
   const metrics = createMetrics(name)
@@ -106,9 +104,7 @@ export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'c
 export async function migrateOnly(name: string, config: Pick<Config, 'databaseUrl' | 'logLevel'>, migrations: URL): Promise<never> {
   const log = createLog(name, config.logLevel as LogLevel)
   try {
-    await ensureDatabase(config.databaseUrl)
-    const sql = connectDb(config.databaseUrl, 1)
-    const applied = await migrate(sql, migrations)
+    const { sql, applied } = await openMigrated(config.databaseUrl, 1, migrations)
     log.info('migrated', { applied })
     await sql.end({ timeout: 5 })
     process.exit(0)

@@ -79,17 +79,16 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
 /** The context a message or request carries in its `traceparent`/`tracestate`. */
 export const contextFrom = (headers: Record<string, unknown>): Context => propagator.extract(ROOT_CONTEXT, headers, headerGetter)
 
-/** The trace and span a message's headers name: a line about one message of a batch carries its own. */
-export function traceIdsOf(headers: Record<string, string>): { traceId: string; spanId: string } | {} {
-  const span = trace.getSpanContext(contextFrom(headers))
+const idsOf = (ctx: Context): { traceId: string; spanId: string } | {} => {
+  const span = trace.getSpanContext(ctx)
   return span ? { traceId: span.traceId, spanId: span.spanId } : {}
 }
 
+/** The trace and span a message's headers name: a line about one message of a batch carries its own. */
+export const traceIdsOf = (headers: Record<string, string>) => idsOf(contextFrom(headers))
+
 /** The ids a log line carries, when a span is active. */
-export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
-  const span = trace.getSpanContext(context.active())
-  return span ? { traceId: span.traceId, spanId: span.spanId } : undefined
-}
+export const activeTraceIds = () => idsOf(context.active())
 
 function samplerOf(name: string, arg?: string): Sampler {
   const ratio = new TraceIdRatioBasedSampler(arg === undefined ? 1 : Number(arg))
@@ -110,6 +109,12 @@ function samplerOf(name: string, arg?: string): Sampler {
 }
 
 export type Tracing = ReturnType<typeof createTracing>
+type SpanOptions = {
+  kind: SpanKind
+  parentFrom?: Record<string, unknown>
+  linksFrom?: Record<string, unknown>[]
+  attributes?: Record<string, string | number>
+}
 
 export function createTracing(settings: TracingSettings) {
   const enabled = Boolean(settings.endpoint)
@@ -128,16 +133,27 @@ export function createTracing(settings: TracingSettings) {
   if (provider && !managerInstalled) managerInstalled = context.setGlobalContextManager(manager)
   const tracer: Tracer | undefined = provider?.getTracer('shop', '1.0.0')
 
-  /** Runs `fn` inside a new span (ended, with its error status, when `fn` settles). */
-  async function inSpan<T>(
-    name: string,
-    options: { kind: SpanKind; parent?: Context; links?: Link[]; attributes?: Record<string, string | number> },
-    fn: (span: Span | undefined, ctx: Context) => Promise<T>,
-  ): Promise<T> {
-    if (!tracer) return fn(undefined, context.active())
-    const parent = options.parent ?? context.active()
-    const span = tracer.startSpan(name, { kind: options.kind, links: options.links, attributes: options.attributes }, parent)
-    const ctx = trace.setSpan(parent, span)
+  /**
+   * A span that is not made active; its context goes wherever the caller puts it. The parent is
+   * the context `parentFrom` (a message's headers) carries, else the active one; `linksFrom`
+   * links the contexts other headers carry. Nothing is parsed while tracing is off.
+   */
+  function startSpan(name: string, options: SpanOptions) {
+    if (!tracer) return undefined
+    const parent = options.parentFrom ? contextFrom(options.parentFrom) : context.active()
+    const links = options.linksFrom?.flatMap((headers): Link[] => {
+      const linked = trace.getSpanContext(contextFrom(headers))
+      return linked ? [{ context: linked }] : []
+    })
+    const span = tracer.startSpan(name, { kind: options.kind, links, attributes: options.attributes }, parent)
+    return { span, ctx: trace.setSpan(parent, span) }
+  }
+
+  /** Runs `fn` inside a new span, made active (ended, with its error status, when `fn` settles). */
+  async function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span | undefined, ctx: Context) => Promise<T>): Promise<T> {
+    const started = startSpan(name, options)
+    if (!started) return fn(undefined, context.active())
+    const { span, ctx } = started
     try {
       return await context.with(ctx, () => fn(span, ctx))
     } catch (err) {
@@ -157,17 +173,11 @@ export function createTracing(settings: TracingSettings) {
       if (!tracer) return undefined
       const carrier: Record<string, string> = {}
       headers.forEach((value, key) => (carrier[key] = value))
-      const parent = contextFrom(carrier)
-      const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent)
-      manager.enter(trace.setSpan(parent, span))
-      return span
+      const started = startSpan(method, { kind: SpanKind.SERVER, parentFrom: carrier, attributes: { 'http.request.method': method, 'url.path': path } })
+      manager.enter(started!.ctx)
+      return started!.span
     },
-    /** A span that is not made active; its context goes wherever the caller puts it. */
-    startSpan(name: string, options: { kind: SpanKind; parent: Context; links?: Link[] }) {
-      if (!tracer) return undefined
-      const span = tracer.startSpan(name, { kind: options.kind, links: options.links }, options.parent)
-      return { span, ctx: trace.setSpan(options.parent, span) }
-    },
+    startSpan,
     shutdown: async () => provider?.shutdown(),
   }
 }

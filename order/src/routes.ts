@@ -42,7 +42,7 @@ export const orderRoutes = (orders: Orders, guard: AppBase['access']) =>
         access: customer,
         body: CreateOrder,
         headers: CreateOrderHeaders,
-        response: { 201: Order, 404: Problem, 409: Problem, 415: Problem, 422: Problem, ...failures },
+        response: { 201: Order, 404: Problem, 409: Problem, 422: Problem, ...failures },
         detail: {
           operationId: 'placeOrder',
           tags,

@@ -8,7 +8,8 @@ const anyone: Access = { limit: 'reads' }
 const staff: Access = { scopes: ['products:write'], limit: 'writes' }
 // every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
 const failures = { 400: ValidationProblem, 503: Problem }
-const writeFailures = { ...failures, 415: Problem, 422: Problem }
+// (413 and 415 for a body, 401/403/429 for the access rule: the kit documents those itself)
+const writeFailures = { ...failures, 422: Problem }
 const notANumber = { 422: { description: 'A JSON number `price` with more than 2 fraction digits' } }
 
 /** HTTP only: shapes come from contracts/, decisions from products.ts, errors from the kit. */
