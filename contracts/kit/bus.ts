@@ -19,6 +19,30 @@ export type Bus = {
   close(): Promise<void>
 }
 
+type Muxed = { connection?: { stream?: { cork(): void; uncork(): void }; muxer?: { _readIncoming(): void } } }
+
+/**
+ * amqplib hands every frame to the socket with a write of its own, and each is a syscall (on a
+ * virtual machine a costly one); a burst of publishes or acks is many. The socket is corked while
+ * amqplib's muxer drains its channels, so the burst leaves in one writev. Nothing else changes:
+ * the same frames, in the same order, at the same moment. An amqplib without these internals
+ * writes as it did.
+ */
+export function coalesceWrites(m: ChannelModel) {
+  const { stream, muxer } = (m as unknown as Muxed).connection ?? {}
+  if (typeof stream?.cork !== 'function' || typeof muxer?._readIncoming !== 'function') return false
+  const drain = muxer._readIncoming.bind(muxer)
+  muxer._readIncoming = () => {
+    stream.cork()
+    try {
+      drain()
+    } finally {
+      stream.uncork()
+    }
+  }
+  return true
+}
+
 /** Names derived from the exchange: every service declares the same topology the same way. */
 export const topology = (exchange: string) => ({
   exchange,
@@ -91,6 +115,7 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     await retrying(
       async () => {
         const m = await amqp.connect(url, { clientProperties: { connection_name: `${name} ${exchange} pid ${process.pid}` } })
+        coalesceWrites(m)
         m.on('error', (err) => log.warn('amqp connection error', { err: err.message }))
         m.on('close', () => {
           model = publisher = undefined

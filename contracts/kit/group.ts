@@ -39,3 +39,39 @@ export function grouped<I, O>(run: (inputs: I[]) => Promise<O[]>, { inFlight = 2
       next()
     })
 }
+
+/**
+ * One call per key at a time, shared by everyone who asked for that key before it was sent:
+ * callers arriving while a call for their key is on its way wait for the next one, which starts
+ * when that call ends. So every caller gets an answer produced after it asked (as fresh as a call
+ * of its own), and a burst for one key costs one call per round trip instead of one per caller.
+ * The outcome, success or error, is everyone's; the call gets the `arg` of the first of them (a
+ * request id, a trace parent). Idle keys leave nothing behind.
+ */
+export function sharedPerKey<K, O, A = undefined>(call: (key: K, arg: A) => Promise<O>) {
+  type Waiter = { arg: A; resolve: (out: O) => void; reject: (err: unknown) => void }
+  const keys = new Map<K, { running: boolean; waiting: Waiter[] }>()
+
+  function start(key: K) {
+    const state = keys.get(key)!
+    const group = state.waiting
+    state.waiting = []
+    state.running = true
+    call(key, group[0]!.arg).then(
+      (out) => group.forEach((w) => w.resolve(out)),
+      (err) => group.forEach((w) => w.reject(err)),
+    ).finally(() => {
+      state.running = false
+      if (state.waiting.length) start(key)
+      else keys.delete(key)
+    })
+  }
+
+  return (key: K, arg: A): Promise<O> =>
+    new Promise<O>((resolve, reject) => {
+      let state = keys.get(key)
+      if (!state) keys.set(key, (state = { running: false, waiting: [] }))
+      state.waiting.push({ arg, resolve, reject })
+      if (!state.running) start(key)
+    })
+}

@@ -68,6 +68,63 @@ async function reserveStatement(q: Sql | Tx, req: StockRequest, answers: Answers
   return outcome!.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: outcome!.reason! }
 }
 
+type Decided = { req: StockRequest; answer: OutboxEvent; outcome: StockOutcome; reservation?: { status: 'reserved' | 'rejected'; reason: StockRejectionReason | null } }
+
+/**
+ * The rule of `reserveStatement`, applied to a batch in turn: an order decided before (in an
+ * earlier batch or earlier in this one) is answered again with that decision and takes nothing;
+ * otherwise it takes its qty if what is left of the locked stock covers it, else it is rejected.
+ */
+function decideInTurn(
+  items: { req: StockRequest; answers: Answers }[],
+  stock: Map<string, number>,
+  earlier: { orderId: string; status: string; reason: StockRejectionReason | null }[],
+): Decided[] {
+  const known = new Map(earlier.map((r) => [r.orderId, r.status === 'rejected' ? { status: 'rejected' as const, reason: r.reason } : { status: 'reserved' as const, reason: null }]))
+  return items.map(({ req, answers }) => {
+    const before = known.get(req.orderId)
+    if (before) return { req, answer: answerFor(answers, before), outcome: { status: 'duplicate' } }
+    const left = stock.get(req.productId)
+    const decision =
+      left === undefined
+        ? { status: 'rejected' as const, reason: 'product_not_found' as const }
+        : left >= req.qty
+          ? { status: 'reserved' as const, reason: null }
+          : { status: 'rejected' as const, reason: 'insufficient_stock' as const }
+    if (decision.status === 'reserved') stock.set(req.productId, left! - req.qty)
+    known.set(req.orderId, decision)
+    const outcome: StockOutcome = decision.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decision.reason }
+    return { req, answer: answerFor(answers, decision), outcome, reservation: decision }
+  })
+}
+
+const answerFor = (answers: Answers, d: { status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }): OutboxEvent =>
+  d.status === 'reserved' ? answers.reserved : { ...answers.rejected, payload: { ...answers.rejected.payload, reason: d.reason } }
+
+/** Every stock change (one per product), reservation and answer of a batch, in one statement. */
+async function writeDecisions(tx: Tx, decided: Decided[]) {
+  const taken = new Map<string, number>()
+  for (const d of decided) if (d.reservation?.status === 'reserved') taken.set(d.req.productId, (taken.get(d.req.productId) ?? 0) + d.req.qty)
+  const fresh = decided.filter((d) => d.reservation)
+  const rows = decided.map((d) => outboxRow(d.answer))
+  const col = <T>(list: Decided[], f: (d: Decided) => T) => list.map(f)
+  await tx`
+    with taken as (
+      update products p set qty = p.qty - t.qty, updated_at = now()
+      from unnest(${[...taken.keys()]}::uuid[], ${[...taken.values()]}::int[]) as t(id, qty)
+      where p.id = t.id
+    ),
+    decided as (
+      insert into reservations (order_id, event_id, product_id, qty, status, reason)
+      select * from unnest(${col(fresh, (d) => d.req.orderId)}::uuid[], ${col(fresh, (d) => d.req.eventId)}::uuid[],
+                           ${col(fresh, (d) => d.req.productId)}::uuid[], ${col(fresh, (d) => d.req.qty)}::int[],
+                           ${col(fresh, (d) => d.reservation!.status)}::text[], ${col(fresh, (d) => d.reservation!.reason)}::text[])
+    )
+    insert into outbox (event_id, routing_key, payload, headers)
+    select * from unnest(${rows.map((r) => r.event_id)}::uuid[], ${rows.map((r) => r.routing_key)}::text[],
+                         ${rows.map((r) => r.payload as never)}::jsonb[], ${rows.map((r) => r.headers as never)}::jsonb[])`
+}
+
 export function createStore(sql: Sql) {
   return {
     async insert(p: NewProduct): Promise<Product> {
@@ -119,12 +176,26 @@ export function createStore(sql: Sql) {
     },
 
     /**
-     * The same for orders that arrived together: the statements are pipelined in one
-     * transaction, so the hot product row is locked once and the batch costs one commit. A
-     * concurrent duplicate fails the whole batch; the caller then takes them one by one.
+     * The same for orders that arrived together, decided as if taken one at a time in arrival
+     * order, in one transaction of three statements whatever the batch size: lock the products
+     * (in id order, so batches never deadlock), read the reservations already made (after the
+     * locks, so a replica's batch that just committed is seen), then write every stock change,
+     * reservation and answer at once. The hot product row is locked once and the batch costs one
+     * commit. A concurrent duplicate of an order whose product does not exist (no row to lock)
+     * fails the batch on the unique key; the caller then takes them one by one.
      */
     async reserveMany(items: { req: StockRequest; answers: Answers }[]): Promise<StockOutcome[]> {
-      const outcomes = await sql.begin((tx) => Promise.all(items.map((i) => reserveStatement(tx, i.req, i.answers))))
+      const outcomes = await sql.begin(async (tx) => {
+        const productIds = [...new Set(items.map((i) => i.req.productId))]
+        const [stock, earlier] = await Promise.all([
+          tx<{ id: string; qty: number }[]>`select id, qty from products where id = any(${productIds}::uuid[]) order by id for update`,
+          tx<{ orderId: string; status: string; reason: StockRejectionReason | null }[]>`
+            select order_id, status, reason from reservations where order_id = any(${items.map((i) => i.req.orderId)}::uuid[])`,
+        ])
+        const decided = decideInTurn(items, new Map(stock.map((r) => [r.id, r.qty])), earlier)
+        await writeDecisions(tx, decided)
+        return decided.map((d) => d.outcome)
+      })
       eventsCommitted()
       return outcomes
     },
