@@ -1,6 +1,7 @@
 import { createClient } from 'redis'
 import type { Log } from './log.ts'
 import type { Metrics } from './metrics.ts'
+import { grouped } from './group.ts'
 import { createNearCache, type NearCacheLimits } from './near-cache.ts'
 
 export type Cache = {
@@ -57,6 +58,42 @@ export function createCache(
   // Writes that land together share one INCR: it is sent after every caller's commit, so it
   // covers them all (under load, hundreds of orders of one product per second need a few).
   const bumping = new Map<string, Promise<void>>()
+
+  // Counts that arrive while one is on its way go together in one MULTI (one round trip for
+  // many requests); each caller still gets its own exact value, as if it had counted alone:
+  // counts of one key in a group are one INCRBY of their sum, the k-th of n gets total - (n - k)
+  // worth of what came after it.
+  type Counting = { key: string; windowSeconds: number; by: number }
+  const countTogether = grouped(async (counts: Counting[]): Promise<(number | undefined)[]> => {
+    // a MULTI waits for a reconnection instead of failing at once like single commands do
+    if (!client.isReady) {
+      warn('redis unavailable; rate limits not applied', {})
+      return counts.map(() => undefined)
+    }
+    const sums = new Map<string, { by: number; windowSeconds: number }>()
+    for (const c of counts) {
+      const s = sums.get(c.key)
+      if (s) s.by += c.by
+      else sums.set(c.key, { by: c.by, windowSeconds: c.windowSeconds })
+    }
+    try {
+      const multi = client.multi()
+      for (const [key, s] of sums) multi.incrBy(`${prefix}${key}`, s.by).expire(`${prefix}${key}`, s.windowSeconds, 'NX')
+      const replies = await multi.exec()
+      const totals = new Map([...sums.keys()].map((key, i) => [key, Number(replies[2 * i])]))
+      // walk back from each key's total: the last caller of a key gets the total
+      const answers: number[] = new Array(counts.length)
+      for (let i = counts.length - 1; i >= 0; i--) {
+        const c = counts[i]!
+        answers[i] = totals.get(c.key)!
+        totals.set(c.key, answers[i]! - c.by)
+      }
+      return answers
+    } catch (err) {
+      warn('redis unavailable; rate limits not applied', { err: String(err) })
+      return counts.map(() => undefined)
+    }
+  })
   const loads = new Map<string, Promise<unknown>>()
   // namespaces written while Redis was away: their INCR is sent once it is back, and until then
   // their reads bypass the cache (whatever Redis still holds for them is old)
@@ -127,20 +164,7 @@ export function createCache(
     async invalidate(...namespaces) {
       await Promise.all(namespaces.map(bump))
     },
-    async count(key, windowSeconds, by = 1) {
-      // a MULTI waits for a reconnection instead of failing at once like single commands do
-      if (!client.isReady) {
-        warn('redis unavailable; rate limits not applied', {})
-        return undefined
-      }
-      try {
-        const [n] = await client.multi().incrBy(`${prefix}${key}`, by).expire(`${prefix}${key}`, windowSeconds, 'NX').exec()
-        return Number(n)
-      } catch (err) {
-        warn('redis unavailable; rate limits not applied', { err: String(err) })
-        return undefined
-      }
-    },
+    count: (key, windowSeconds, by = 1) => countTogether({ key, windowSeconds, by }),
     async check() {
       await client.ping()
     },

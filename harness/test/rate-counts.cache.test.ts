@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { createClient } from 'redis'
+import { createCache, createLog, type Cache } from '@shop/kit'
+import { startInfra } from '../src/infra.ts'
+
+let cache: Cache
+let redis: ReturnType<typeof createClient>
+const prefix = `counts-${crypto.randomUUID()}:`
+beforeAll(async () => {
+  const { redisUrl } = await startInfra()
+  cache = createCache(redisUrl, prefix, 60, createLog('test', 'error'))
+  redis = await createClient({ url: redisUrl }).connect()
+})
+afterAll(async () => {
+  for (const key of await redis.keys(`${prefix}*`)) await redis.del(key)
+  await cache.close()
+  await redis.close()
+})
+
+const incrbyCalls = async () => Number(/cmdstat_incrby:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0)
+
+describe('rate-limit counters', () => {
+  it('when 200 counts of two keys arrive at once, then each gets its own exact value, Redis holds the totals, in far fewer round trips', async () => {
+    await cache.count('warm', 60) // connected
+    const before = await incrbyCalls()
+    const keys = Array.from({ length: 200 }, (_, i) => (i % 4 === 0 ? 'b' : 'a'))
+    const values = await Promise.all(keys.map((k) => cache.count(k, 60)))
+    const of = (k: string) => values.filter((_, i) => keys[i] === k).sort((x, y) => x! - y!)
+    expect(of('a')).toEqual(Array.from({ length: 150 }, (_, i) => i + 1))
+    expect(of('b')).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(await redis.get(`${prefix}a`)).toBe('150')
+    expect(await redis.get(`${prefix}b`)).toBe('50')
+    expect(await redis.ttl(`${prefix}a`)).toBeGreaterThan(0)
+    expect((await incrbyCalls()) - before).toBeLessThan(20)
+  })
+
+  it('when counts of one key go by more than one, then each caller sees the total up to and including its own', async () => {
+    const values = await Promise.all([cache.count('c', 60, 5), cache.count('c', 60, 1), cache.count('c', 60, 3)])
+    expect(values).toEqual([5, 6, 9]) // in the order they were asked, whichever went together
+    expect(Number(await redis.get(`${prefix}c`))).toBe(9)
+  })
+})
