@@ -4,12 +4,13 @@ import { createCache, createLog, type Cache } from '@shop/kit'
 import { startInfra } from '../src/infra.ts'
 
 let cache: Cache
-let redis: ReturnType<typeof createClient>
+const connectRedis = (url: string) => createClient({ url }).connect()
+let redis: Awaited<ReturnType<typeof connectRedis>>
 const prefix = `counts-${crypto.randomUUID()}:`
 beforeAll(async () => {
   const { redisUrl } = await startInfra()
   cache = createCache(redisUrl, prefix, 60, createLog('test', 'error'))
-  redis = await createClient({ url: redisUrl }).connect()
+  redis = await connectRedis(redisUrl)
 })
 afterAll(async () => {
   for (const key of await redis.keys(`${prefix}*`)) await redis.del(key)
