@@ -1,4 +1,4 @@
-import { bootInProcess, bootOn, client, isolate, tcpProxy, type Runtime } from '@shop/harness'
+import { bootInProcess, bootOn, captureEvents, client, isolate, tcpProxy, type Runtime } from '@shop/harness'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 
@@ -21,6 +21,13 @@ export async function productWorld(runtime: Runtime = 'bun') {
 }
 
 export type ProductWorld = Awaited<ReturnType<typeof productWorld>>
+
+/** A product world and a probe that sees every stock answer product publishes. */
+export async function productWorldWithAnswers() {
+  const world = await productWorld()
+  return { world, answers: await captureEvents(world.iso, ['stock.reserved', 'stock.rejected']) }
+}
+export type StockAnswers = Awaited<ReturnType<typeof productWorldWithAnswers>>['answers']
 
 let n = 0
 /** A valid create body; every call a new name so failures point at the right row. */

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { captureEvents, eventually } from '@shop/harness'
+import { eventually } from '@shop/harness'
 import { newEvent } from '@shop/kit'
 import { createStore, type StockRequest } from '../src/store.ts'
-import { newProduct, productWorld, type ProductWorld } from './env.ts'
+import { newProduct, productWorldWithAnswers, type ProductWorld, type StockAnswers } from './env.ts'
 
 let w: ProductWorld
-let probe: Awaited<ReturnType<typeof captureEvents>>
-beforeAll(async () => {
-  w = await productWorld()
-  probe = await captureEvents(w.iso, ['stock.reserved', 'stock.rejected'])
-})
+let probe: StockAnswers
+beforeAll(async () => void ({ world: w, answers: probe } = await productWorldWithAnswers()))
 afterAll(() => w.stop())
 
 const answersTo = ({ orderId, productId, qty }: StockRequest) => ({

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { StockRejected, StockReserved } from '@shop/contracts'
-import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/harness'
+import { deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/harness'
 import { expectSchema } from '@shop/harness/expect'
-import { newProduct, productWorld, type ProductWorld } from './env.ts'
+import { newProduct, productWorldWithAnswers, type ProductWorld, type StockAnswers } from './env.ts'
 
 let w: ProductWorld
-let probe: Awaited<ReturnType<typeof captureEvents>>
-beforeAll(async () => {
-  w = await productWorld()
-  probe = await captureEvents(w.iso, ['stock.reserved', 'stock.rejected'])
-})
+let probe: StockAnswers
+beforeAll(async () => void ({ world: w, answers: probe } = await productWorldWithAnswers()))
 afterAll(() => w.stop())
 
 const stockOf = async (id: string) => (await w.db`select qty from products where id = ${id}`)[0]?.qty as number
