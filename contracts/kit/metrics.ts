@@ -68,10 +68,12 @@ export const metricsPlugin = (metrics: Metrics) => {
   const started = new WeakMap<Request, number>()
   return new Elysia({ name: 'metrics' })
     .onRequest(({ request }) => void started.set(request, performance.now()))
-    .onAfterResponse({ as: 'global' }, (ctx) => {
-      const begun = started.get(ctx.request)
-      if (begun === undefined || ctx.route === '/metrics') return
-      const labels = { method: ctx.request.method, route: ctx.route || 'unmatched', status: String(statusOf(ctx as never)) }
+    // destructured, not `ctx`: Elysia reads what a hook takes from its parameters, and a whole
+    // context passed on makes every route parse cookies, query and headers it never needs
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, response }) => {
+      const begun = started.get(request)
+      if (begun === undefined || route === '/metrics') return
+      const labels = { method: request.method, route: route || 'unmatched', status: String(statusOf({ request, set, response } as never)) }
       metrics.http.requests.inc(labels)
       metrics.http.duration.observe(labels, (performance.now() - begun) / 1000)
     })

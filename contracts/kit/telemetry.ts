@@ -195,11 +195,11 @@ export function tracingPlugin(tracing: Tracing) {
       const span = tracing.startServerSpan(request.method, new URL(request.url).pathname, request.headers)
       if (span) spans.set(request, span)
     })
-    .onAfterResponse({ as: 'global' }, (ctx) => {
-      const span = spans.get(ctx.request)
+    .onAfterResponse({ as: 'global' }, ({ request, route, set, response }) => {
+      const span = spans.get(request)
       if (!span) return
-      const status = statusOf(ctx as never)
-      if (ctx.route) span.updateName(`${ctx.request.method} ${ctx.route}`).setAttribute('http.route', ctx.route)
+      const status = statusOf({ request, set, response } as never)
+      if (route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route)
       span.setAttribute('http.response.status_code', status)
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
       span.end()
