@@ -19,61 +19,15 @@ export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason
 
 type Answers = { reserved: OutboxEvent; rejected: OutboxEvent }
 
-/**
- * Takes stock for one order in one statement: the conditional UPDATE never goes below zero,
- * the reservation row (primary key = order id) makes a second delivery take nothing, and the
- * answer (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the
- * same statement. A second delivery is answered again with what was decided the first time,
- * so an order whose answer got lost can ask again. Two deliveries racing each other: the loser
- * hits the unique key, undone whole, and is answered on its retry.
- */
-async function reserveStatement(q: Sql | Tx, req: StockRequest, answers: Answers): Promise<StockOutcome> {
-  const { orderId, eventId, productId, qty } = req
-  const reserved = outboxRow(answers.reserved)
-  const rejected = outboxRow(answers.rejected)
-  const [outcome] = await q<{ status: 'reserved' | 'rejected'; reason: StockRejectionReason | null; fresh: boolean }[]>`
-    with existing as (select status, reason from reservations where order_id = ${orderId}),
-    taken as (
-      update products set qty = qty - ${qty}, updated_at = now()
-      where id = ${productId} and qty >= ${qty} and not exists (select 1 from existing)
-      returning id
-    ),
-    decided as (
-      insert into reservations (order_id, event_id, product_id, qty, status, reason)
-      select ${orderId}, ${eventId}, ${productId}, ${qty},
-        case when exists (select 1 from taken) then 'reserved' else 'rejected' end,
-        case when exists (select 1 from taken) then null
-             when exists (select 1 from products where id = ${productId}) then 'insufficient_stock'
-             else 'product_not_found' end
-      where not exists (select 1 from existing)
-      returning status, reason
-    ),
-    outcome as (
-      select status, reason, true as fresh from decided
-      union all -- released means it was reserved, then given back on cancel
-      select case when status = 'rejected' then 'rejected' else 'reserved' end, reason, false from existing
-    ),
-    answered as (
-      insert into outbox (event_id, routing_key, payload, headers)
-      select
-        case when d.status = 'reserved' then ${reserved.event_id}::uuid else ${rejected.event_id}::uuid end,
-        case when d.status = 'reserved' then ${reserved.routing_key} else ${rejected.routing_key} end,
-        case when d.status = 'reserved' then ${q.json(reserved.payload as never)}::jsonb
-             else ${q.json(rejected.payload as never)}::jsonb || jsonb_build_object('reason', d.reason) end,
-        ${q.json(reserved.headers)}::jsonb
-      from outcome d
-    )
-    select status, reason, fresh from outcome`
-  if (!outcome!.fresh) return { status: 'duplicate' }
-  return outcome!.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: outcome!.reason! }
-}
-
 type Decided = { req: StockRequest; answer: OutboxEvent; outcome: StockOutcome; reservation?: { status: 'reserved' | 'rejected'; reason: StockRejectionReason | null } }
 
 /**
- * The rule of `reserveStatement`, applied to a batch in turn: an order decided before (in an
- * earlier batch or earlier in this one) is answered again with that decision and takes nothing;
- * otherwise it takes its qty if what is left of the locked stock covers it, else it is rejected.
+ * The stock rule, applied to a batch in turn: an order decided before (in an earlier batch or
+ * earlier in this one; a released reservation counts as reserved) is answered again with that
+ * decision and takes nothing, so an order whose answer got lost can ask again; otherwise it takes
+ * its qty if what is left of the locked stock covers it, else it is rejected. Stock never goes
+ * below zero (a CHECK constraint backs this up) and the reservation's primary key, the order id,
+ * makes a second take impossible.
  */
 function decideInTurn(
   items: { req: StockRequest; answers: Answers }[],
@@ -126,6 +80,31 @@ async function writeDecisions(tx: Tx, decided: Decided[]) {
 }
 
 export function createStore(sql: Sql) {
+  /**
+   * Orders that arrived together, decided as if taken one at a time in arrival order, in one
+   * transaction of three statements whatever the batch size: lock the products (in id order, so
+   * batches never deadlock), read the reservations already made (after the locks, so a replica's
+   * batch that just committed is seen), then write every stock change, reservation and answer at
+   * once. The hot product row is locked once and the batch costs one
+   * commit. A concurrent duplicate of an order whose product does not exist (no row to lock)
+   * fails the batch on the unique key; the caller then takes them one by one.
+   */
+  async function reserveMany(items: { req: StockRequest; answers: Answers }[]): Promise<StockOutcome[]> {
+    const outcomes = await sql.begin(async (tx) => {
+      const productIds = [...new Set(items.map((i) => i.req.productId))]
+      const [stock, earlier] = await Promise.all([
+        tx<{ id: string; qty: number }[]>`select id, qty from products where id = any(${productIds}::uuid[]) order by id for update`,
+        tx<{ orderId: string; status: string; reason: StockRejectionReason | null }[]>`
+          select order_id, status, reason from reservations where order_id = any(${items.map((i) => i.req.orderId)}::uuid[])`,
+      ])
+      const decided = decideInTurn(items, new Map(stock.map((r) => [r.id, r.qty])), earlier)
+      await writeDecisions(tx, decided)
+      return decided.map((d) => d.outcome)
+    })
+    eventsCommitted()
+    return outcomes
+  }
+
   return {
     async insert(p: NewProduct): Promise<Product> {
       const [row] = await sql<Row[]>`insert into products ${sql(p)} returning *`
@@ -158,47 +137,20 @@ export function createStore(sql: Sql) {
     },
 
     /**
-     * Takes stock for one order in one statement, committed on its own so the product row is
-     * locked for as short a time as possible: the conditional UPDATE never goes below zero, the
-     * reservation row (primary key = order id) makes a second delivery a no-op, and the answer
-     * (`stock.reserved` or `stock.rejected` with the reason) goes into the outbox in the same
-     * statement. Two deliveries racing each other: the loser hits the unique key, undone whole.
+     * Takes stock for one order (a message handled alone, after its batch failed): the same
+     * transaction as a batch of one. Two deliveries of an order for a product that does not exist
+     * (no row to lock) can race to the reservation's unique key; the loser is a duplicate.
      */
     async reserve(req: StockRequest, answers: Answers): Promise<StockOutcome> {
       try {
-        const outcome = await reserveStatement(sql, req, answers)
-        eventsCommitted()
-        return outcome
+        return (await reserveMany([{ req, answers }]))[0]!
       } catch (err) {
         if (isUniqueViolation(err)) return { status: 'duplicate' }
         throw err
       }
     },
 
-    /**
-     * The same for orders that arrived together, decided as if taken one at a time in arrival
-     * order, in one transaction of three statements whatever the batch size: lock the products
-     * (in id order, so batches never deadlock), read the reservations already made (after the
-     * locks, so a replica's batch that just committed is seen), then write every stock change,
-     * reservation and answer at once. The hot product row is locked once and the batch costs one
-     * commit. A concurrent duplicate of an order whose product does not exist (no row to lock)
-     * fails the batch on the unique key; the caller then takes them one by one.
-     */
-    async reserveMany(items: { req: StockRequest; answers: Answers }[]): Promise<StockOutcome[]> {
-      const outcomes = await sql.begin(async (tx) => {
-        const productIds = [...new Set(items.map((i) => i.req.productId))]
-        const [stock, earlier] = await Promise.all([
-          tx<{ id: string; qty: number }[]>`select id, qty from products where id = any(${productIds}::uuid[]) order by id for update`,
-          tx<{ orderId: string; status: string; reason: StockRejectionReason | null }[]>`
-            select order_id, status, reason from reservations where order_id = any(${items.map((i) => i.req.orderId)}::uuid[])`,
-        ])
-        const decided = decideInTurn(items, new Map(stock.map((r) => [r.id, r.qty])), earlier)
-        await writeDecisions(tx, decided)
-        return decided.map((d) => d.outcome)
-      })
-      eventsCommitted()
-      return outcomes
-    },
+    reserveMany,
 
     /** Gives a reservation's stock back once; a second cancel finds it released already. */
     async release(orderId: string): Promise<{ productId: string } | undefined> {
