@@ -14,7 +14,8 @@ import { client } from '../src/http.ts'
 import { mintToken } from '../src/tokens.ts'
 import { run, scenarios, type Outcome } from './scenarios.ts'
 import { drain, summarize, type SagaSummary } from './saga.ts'
-import { save, table, type Report } from './report.ts'
+import { cpuTable, save, table, type Report } from './report.ts'
+import { cpuMeter } from './cpu.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -116,11 +117,14 @@ try {
   const outcomes: Outcome[] = []
   const saga: Record<string, SagaSummary> = {}
   const sampler = setInterval(sampleRss, 250)
+  const cpu = cpuMeter({ product: product.pid, order: order.pid })
   const chosen = scenarios({ product: product.url, order: order.url }, seed, { seconds, rate, constantSeconds, tokens })
   const only = args.only?.split(',').map((p) => p.trim())
   for (const s of chosen.filter((c) => !only || only.some((p) => c.name.startsWith(p)))) {
     say(`running ${s.name}`)
+    const before = cpu.snapshot()
     const outcome = await run(s, progress)
+    if (cpu.supported) outcome.cpu = cpu.since(before, outcome.total)
     outcomes.push(outcome)
     const productId = s.name.startsWith('POST /orders closed') ? seed.closedLoopProductId : s.intendedRate ? seed.constantRateProductId : undefined
     if (productId) {
@@ -150,6 +154,7 @@ try {
   }
 
   console.log(`\n${table(outcomes)}\n`)
+  if (cpu.supported) console.log(`CPU per request (µs, by process) and the machine's time (%) while each scenario ran:\n${cpuTable(outcomes)}\n`)
   for (const [name, s] of Object.entries(saga))
     console.log(
       `saga after ${name}: ${s.accepted} accepted -> ${s.confirmed} confirmed, ${s.rejected} rejected, ${s.pending} pending; ` +

@@ -16,11 +16,28 @@ export type Report = {
 const columns = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx'] as const
 const row = (o: Outcome) => [o.scenario, o.rps, o.p50, o.p90, o.p99, o.max, o.errors, o.non2xx].map(String)
 
-export function table(outcomes: Outcome[]): string {
-  const rows = [columns.map(String), ...outcomes.map(row)]
-  const widths = columns.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+const aligned = (rows: string[][]) => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n')
 }
+
+export const table = (outcomes: Outcome[]): string => aligned([columns.map(String), ...outcomes.map(row)])
+
+/** CPU µs per request by process, then the machine's user / kernel / idle / steal percentages */
+function cpuRows(outcomes: Outcome[]): string[][] {
+  const measured = outcomes.filter((o) => o.cpu)
+  const processes = [...new Set(measured.flatMap((o) => Object.keys(o.cpu!.usPerRequest)))]
+  const head = ['scenario', ...processes, 'user %', 'kernel %', 'idle %', 'steal %']
+  return [
+    head,
+    ...measured.map((o) => {
+      const { usPerRequest, machinePercent: m } = o.cpu!
+      return [o.scenario, ...processes.map((p) => String(usPerRequest[p] ?? '')), ...[m.user, m.kernel, m.idle, m.steal].map(String)]
+    }),
+  ]
+}
+
+export const cpuTable = (outcomes: Outcome[]): string => aligned(cpuRows(outcomes))
 
 export function markdown(r: Report): string {
   const lines = [
@@ -37,6 +54,9 @@ export function markdown(r: Report): string {
         `| ${name} | ${s.accepted} | ${s.confirmed} | ${s.rejected} | ${s.pending} | ${s.drainSeconds.toFixed(2)} s | ${s.lagP50Ms} ms | ${s.lagP99Ms} ms | ${s.invariantHolds ? 'holds' : 'BROKEN'} |`,
     ),
     '',
+    ...(r.outcomes.some((o) => o.cpu)
+      ? ((rows) => ['CPU per request (µs, by process) and the machine\'s time (%):', '', `| ${rows[0]!.join(' | ')} |`, `| ${rows[0]!.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`), ''])(cpuRows(r.outcomes))
+      : []),
     ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v.toFixed(3)}`),
     ...Object.entries(r.peakRssMb).map(([k, v]) => `- peak RSS ${k}: ${v} MB`),
   ]

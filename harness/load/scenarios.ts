@@ -1,4 +1,5 @@
 import autocannon from 'autocannon'
+import type { CpuShare } from './cpu.ts'
 
 export type Scenario = {
   name: string
@@ -22,6 +23,8 @@ export type Outcome = {
   seconds: number
   intendedRate?: number
   achievedRatio?: number
+  /** where the CPU went while it ran (Linux) */
+  cpu?: CpuShare
 }
 
 
