@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import type { Outcome } from './scenarios.ts'
 import type { SagaSummary } from './saga.ts'
+import { hitPercent } from './near-cache.ts'
 
 export type Report = {
   when: string
@@ -39,6 +40,24 @@ function cpuRows(outcomes: Outcome[]): string[][] {
 
 export const cpuTable = (outcomes: Outcome[]): string => aligned(cpuRows(outcomes))
 
+/** per scenario and service: the near cache's hit ratio and how many reads went through it */
+function nearCacheRows(outcomes: Outcome[]): string[][] {
+  const measured = outcomes.filter((o) => Object.keys(o.nearCache ?? {}).length)
+  const services = [...new Set(measured.flatMap((o) => Object.keys(o.nearCache!)))]
+  const cell = (o: Outcome, s: string) => {
+    const reads = o.nearCache![s]
+    return reads ? `${hitPercent(reads).toFixed(1)}% of ${reads.hits + reads.misses}` : '-'
+  }
+  return [['scenario', ...services], ...measured.map((o) => [o.scenario, ...services.map((s) => cell(o, s))])]
+}
+
+export const nearCacheTable = (outcomes: Outcome[]): string => aligned(nearCacheRows(outcomes))
+
+const markdownTable = (title: string, rows: string[][]) =>
+  rows.length > 1
+    ? [title, '', `| ${rows[0]!.join(' | ')} |`, `| ${rows[0]!.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`), '']
+    : []
+
 export function markdown(r: Report): string {
   const lines = [
     `Run ${r.when} on ${r.machine}.`,
@@ -54,9 +73,8 @@ export function markdown(r: Report): string {
         `| ${name} | ${s.accepted} | ${s.confirmed} | ${s.rejected} | ${s.pending} | ${s.drainSeconds.toFixed(2)} s | ${s.lagP50Ms} ms | ${s.lagP99Ms} ms | ${s.invariantHolds ? 'holds' : 'BROKEN'} |`,
     ),
     '',
-    ...(r.outcomes.some((o) => o.cpu)
-      ? ((rows) => ['CPU per request (µs, by process) and the machine\'s time (%):', '', `| ${rows[0]!.join(' | ')} |`, `| ${rows[0]!.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`), ''])(cpuRows(r.outcomes))
-      : []),
+    ...markdownTable('Near cache (reads answered from process memory, of all its reads):', nearCacheRows(r.outcomes)),
+    ...markdownTable("CPU per request (µs, by process) and the machine's time (%):", cpuRows(r.outcomes)),
     ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v.toFixed(3)}`),
     ...Object.entries(r.peakRssMb).map(([k, v]) => `- peak RSS ${k}: ${v} MB`),
   ]

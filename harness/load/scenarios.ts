@@ -1,5 +1,6 @@
 import autocannon from 'autocannon'
 import type { CpuShare } from './cpu.ts'
+import type { NearCacheReads } from './near-cache.ts'
 
 export type Scenario = {
   name: string
@@ -25,6 +26,8 @@ export type Outcome = {
   achievedRatio?: number
   /** where the CPU went while it ran (Linux) */
   cpu?: CpuShare
+  /** reads through each service's near cache while it ran */
+  nearCache?: Record<string, NearCacheReads>
 }
 
 

@@ -1,0 +1,42 @@
+/**
+ * The near cache's hit ratio while a scenario ran, from each service's own `/metrics`
+ * (`shop_near_cache_requests_total{result="hit"|"miss"}`): reads answered from process memory
+ * over all reads that went through it. Nothing when a service has no /metrics (METRICS=off) or
+ * no near cache (NEAR_CACHE_MAX_ENTRIES=0).
+ */
+export type NearCacheReads = { hits: number; misses: number }
+
+async function readsOf(url: string): Promise<NearCacheReads | undefined> {
+  const res = await fetch(`${url}/metrics`).catch(() => undefined)
+  if (!res?.ok) return undefined
+  const reads: NearCacheReads = { hits: 0, misses: 0 }
+  let seen = false
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^shop_near_cache_requests_total\{[^}]*result="(hit|miss)"[^}]*\} (\d+)/.exec(line)
+    if (!m) continue
+    seen = true
+    reads[m[1] === 'hit' ? 'hits' : 'misses'] += Number(m[2])
+  }
+  return seen ? reads : undefined
+}
+
+export function nearCacheMeter(services: Record<string, string>) {
+  const snapshot = async () => Object.fromEntries(await Promise.all(Object.entries(services).map(async ([name, url]) => [name, await readsOf(url)] as const)))
+  return {
+    snapshot,
+    /** reads through each service's near cache since `before` (services without one left out) */
+    async since(before: Awaited<ReturnType<typeof snapshot>>): Promise<Record<string, NearCacheReads>> {
+      const after = await snapshot()
+      const reads: Record<string, NearCacheReads> = {}
+      for (const [name, now] of Object.entries(after)) {
+        const then = before[name] ?? { hits: 0, misses: 0 }
+        if (!now) continue
+        const delta = { hits: now.hits - then.hits, misses: now.misses - then.misses }
+        if (delta.hits + delta.misses > 0) reads[name] = delta
+      }
+      return reads
+    },
+  }
+}
+
+export const hitPercent = ({ hits, misses }: NearCacheReads) => (hits + misses ? (100 * hits) / (hits + misses) : 0)
