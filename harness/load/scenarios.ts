@@ -1,5 +1,6 @@
 import autocannon from 'autocannon'
 import type { CpuShare } from './cpu.ts'
+import { openLoop, percentile } from './open-loop.ts'
 import type { NearCacheReads } from './near-cache.ts'
 
 export type Scenario = {
@@ -76,9 +77,7 @@ export function scenarios(
         method: 'POST',
         headers: json,
         body: order(seed.constantRateProductId),
-        // enough connections that sending never waits for a reply: ~rate x 100 ms in flight
-        connections: Math.max(100, Math.ceil(rate / 10)),
-        overallRate: rate,
+        // sent by openLoop (a true constant arrival rate), not by autocannon
         duration: constantSeconds,
       },
     },
@@ -95,6 +94,7 @@ export function scenarios(
 }
 
 export async function run(s: Scenario, progress: boolean): Promise<Outcome> {
+  if (s.intendedRate) return runOpenLoop(s, s.intendedRate)
   // at run time the instance is both an event emitter (for the progress bar) and a promise
   const instance = autocannon({ ...s.options, timeout: 10 }) as unknown as autocannon.Instance & Promise<autocannon.Result>
   if (progress) autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false, outputStream: process.stderr })
@@ -119,4 +119,27 @@ export async function run(s: Scenario, progress: boolean): Promise<Outcome> {
     outcome.achievedRatio = rps / s.intendedRate
   }
   return outcome
+}
+
+/** A constant-rate scenario: requests sent when due, latency counted from then (see open-loop.ts). */
+async function runOpenLoop(s: Scenario, rate: number): Promise<Outcome> {
+  const { url, method, headers, body, duration } = s.options
+  const r = await openLoop({ url: String(url), method, headers: headers as Record<string, string>, body: body as string, rate, seconds: Number(duration) })
+  const at = (q: number) => Math.round(percentile(r.latencies, q))
+  const rps = r.answered / r.seconds
+  return {
+    scenario: s.name,
+    rps: Math.round(rps),
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: at(1),
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    total: r.sent,
+    seconds: r.seconds,
+    intendedRate: rate,
+    achievedRatio: rps / rate,
+  }
 }
