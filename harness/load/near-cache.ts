@@ -1,23 +1,21 @@
+import { exposedNames, sample } from '../src/promql.ts'
+
 /**
  * The near cache's hit ratio while a scenario ran, from each service's own `/metrics`
  * (`shop_near_cache_requests_total{result="hit"|"miss"}`): reads answered from process memory
  * over all reads that went through it. Nothing when a service has no /metrics (METRICS=off) or
  * no near cache (NEAR_CACHE_MAX_ENTRIES=0).
  */
+const NAME = 'shop_near_cache_requests_total'
+
 export type NearCacheReads = { hits: number; misses: number }
 
 async function readsOf(url: string): Promise<NearCacheReads | undefined> {
   const res = await fetch(`${url}/metrics`).catch(() => undefined)
   if (!res?.ok) return undefined
-  const reads: NearCacheReads = { hits: 0, misses: 0 }
-  let seen = false
-  for (const line of (await res.text()).split('\n')) {
-    const m = /^shop_near_cache_requests_total\{[^}]*result="(hit|miss)"[^}]*\} (\d+)/.exec(line)
-    if (!m) continue
-    seen = true
-    reads[m[1] === 'hit' ? 'hits' : 'misses'] += Number(m[2])
-  }
-  return seen ? reads : undefined
+  const text = await res.text()
+  if (!exposedNames(text).has(NAME)) return undefined
+  return { hits: sample(text, NAME, { result: 'hit' }), misses: sample(text, NAME, { result: 'miss' }) }
 }
 
 export function nearCacheMeter(services: Record<string, string>) {
@@ -29,8 +27,8 @@ export function nearCacheMeter(services: Record<string, string>) {
       const after = await snapshot()
       const reads: Record<string, NearCacheReads> = {}
       for (const [name, now] of Object.entries(after)) {
-        const then = before[name] ?? { hits: 0, misses: 0 }
         if (!now) continue
+        const then = before[name] ?? { hits: 0, misses: 0 }
         const delta = { hits: now.hits - then.hits, misses: now.misses - then.misses }
         if (delta.hits + delta.misses > 0) reads[name] = delta
       }

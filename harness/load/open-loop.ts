@@ -41,6 +41,7 @@ function connectionPool(url: URL, request: Uint8Array, onAnswer: (status: number
   const queue: number[] = [] // due times of requests waiting for a connection
   const all = new Set<Conn>()
   const HEAD_END = Buffer.from('\r\n\r\n')
+  const MAX_CONNECTIONS = 1024 // beyond it, due requests wait for a free connection (and the wait counts)
 
   const write = (conn: Conn, bytes: Uint8Array) => {
     const written = conn.write(bytes)
@@ -103,7 +104,7 @@ function connectionPool(url: URL, request: Uint8Array, onAnswer: (status: number
     send(due: number) {
       const conn = idle.pop()
       if (conn) sendOn(conn, due)
-      else if (all.size + queue.length < 1024) void open(due)
+      else if (all.size < MAX_CONNECTIONS) void open(due)
       else queue.push(due)
     },
     close() {

@@ -53,6 +53,18 @@ export function metricNames(expr: string): string[] {
   return [...new Set(names.filter((n) => !keywords.has(n.toLowerCase())))]
 }
 
+/** The sum of a metric's samples whose labels include `labels` (text format, one sample per line). */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const has = Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))
+    if (has) sum += Number(m[3])
+  }
+  return sum
+}
+
 /**
  * The metric names a Prometheus text exposition offers: every sample's name, and for each family
  * declared by `# TYPE` its name (a histogram's `_bucket`, `_sum` and `_count` too), so a labelled

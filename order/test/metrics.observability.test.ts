@@ -2,22 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { spawnSync } from 'node:child_process'
 import { eventually } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
+import { sample } from '../../harness/src/promql.ts'
 
 let w: ShopWorld
 beforeAll(async () => (w = await shopWorld()))
 afterAll(() => w.stop())
-
-/** The sum of a metric's samples whose labels include `labels` (text format, one sample per line). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (!m || m[1] !== name) continue
-    const has = Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))
-    if (has) sum += Number(m[3])
-  }
-  return sum
-}
 
 const scrape = async (base: string) => {
   const res = await fetch(`${base}/metrics`)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { bootInProcess, client, eventually, isolate, tcpProxy, type Client, type Isolated, type Proxy } from '@shop/harness'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
+import { sample } from '../../harness/src/promql.ts'
 
 // two replicas of product on the same PostgreSQL and Redis, each with its own near cache; a
 // third whose Redis goes through a TCP hop this file can cut
@@ -30,7 +31,7 @@ afterAll(async () => {
 
 const nearHits = async (api: Client) => {
   const text = await (await fetch(`${api.base}/metrics`)).text()
-  return Number(/^shop_near_cache_requests_total\{[^}]*result="hit"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0)
+  return sample(text, 'shop_near_cache_requests_total', { result: 'hit' })
 }
 
 describe('the near cache', () => {
