@@ -63,9 +63,14 @@ export function createMetrics(service: string) {
 
 export type Metrics = ReturnType<typeof createMetrics>
 
+/** When each request arrived (`performance.now()`), noted by the metrics plugin. */
+const started = new WeakMap<Request, number>()
+
+/** When a request arrived (`performance.now()`); undefined where metrics are off. */
+export const arrivedAt = (request: Request): number | undefined => started.get(request)
+
 /** RED metrics per route template, and `GET /metrics` in Prometheus' text format. */
 export const metricsPlugin = (metrics: Metrics) => {
-  const started = new WeakMap<Request, number>()
   return new Elysia({ name: 'metrics' })
     .onRequest(({ request }) => void started.set(request, performance.now()))
     // destructured, not `ctx`: Elysia reads what a hook takes from its parameters, and a whole

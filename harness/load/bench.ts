@@ -14,9 +14,10 @@ import { client } from '../src/http.ts'
 import { mintToken } from '../src/tokens.ts'
 import { run, scenarios, type Outcome } from './scenarios.ts'
 import { drain, summarize, type SagaSummary } from './saga.ts'
-import { cpuTable, nearCacheTable, save, table, type Report } from './report.ts'
+import { cpuTable, nearCacheTable, placingTable, save, table, type Report } from './report.ts'
 import { cpuMeter } from './cpu.ts'
 import { nearCacheMeter } from './near-cache.ts'
+import { placingMeter } from './placing.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -120,15 +121,18 @@ try {
   const sampler = setInterval(sampleRss, 250)
   const cpu = cpuMeter({ product: product.pid, order: order.pid })
   const near = nearCacheMeter({ product: product.url, order: order.url })
+  const placing = placingMeter(order.url)
   const chosen = scenarios({ product: product.url, order: order.url }, seed, { seconds, rate, constantSeconds, tokens })
   const only = args.only?.split(',').map((p) => p.trim())
   for (const s of chosen.filter((c) => !only || only.some((p) => c.name.startsWith(p)))) {
     say(`running ${s.name}`)
     const nearBefore = await near.snapshot()
+    const placingBefore = await placing.snapshot()
     const before = cpu.snapshot()
     const outcome = await run(s, progress)
     if (cpu.supported) outcome.cpu = cpu.since(before, outcome.total)
     outcome.nearCache = await near.since(nearBefore)
+    outcome.placing = await placing.since(placingBefore)
     outcomes.push(outcome)
     const productId = s.name.startsWith('POST /orders closed') ? seed.closedLoopProductId : s.intendedRate ? seed.constantRateProductId : undefined
     if (productId) {
@@ -160,6 +164,8 @@ try {
   console.log(`\n${table(outcomes)}\n`)
   if (outcomes.some((o) => Object.keys(o.nearCache ?? {}).length))
     console.log(`near cache while each scenario ran (reads answered from process memory, of all its reads):\n${nearCacheTable(outcomes)}\n`)
+  if (outcomes.some((o) => Object.keys(o.placing ?? {}).length))
+    console.log(`where POST /orders spent its time, by step (ms; order's shop_order_placing_seconds, quantiles from its buckets):\n${placingTable(outcomes)}\n`)
   if (cpu.supported) console.log(`CPU per request (µs, by process) and the machine's time (%) while each scenario ran:\n${cpuTable(outcomes)}\n`)
   for (const [name, s] of Object.entries(saga))
     console.log(

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import type { Outcome } from './scenarios.ts'
 import type { SagaSummary } from './saga.ts'
 import { hitPercent } from './near-cache.ts'
+import { STEPS } from './placing.ts'
 
 export type Report = {
   when: string
@@ -53,6 +54,20 @@ function nearCacheRows(outcomes: Outcome[]): string[][] {
 
 export const nearCacheTable = (outcomes: Outcome[]): string => aligned(nearCacheRows(outcomes))
 
+/** per POST /orders scenario and step: how many, mean, p50 and p99 in ms */
+function placingRows(outcomes: Outcome[]): string[][] {
+  const measured = outcomes.filter((o) => Object.keys(o.placing ?? {}).length)
+  const rows = measured.flatMap((o) =>
+    STEPS.flatMap((step) => {
+      const t = o.placing![step]
+      return t ? [[o.scenario, step, String(t.n), t.meanMs.toFixed(1), t.p50Ms.toFixed(1), t.p99Ms.toFixed(1)]] : []
+    }),
+  )
+  return [['scenario', 'step', 'n', 'mean', 'p50', 'p99'], ...rows]
+}
+
+export const placingTable = (outcomes: Outcome[]): string => aligned(placingRows(outcomes))
+
 const markdownTable = (title: string, rows: string[][]) =>
   rows.length > 1
     ? [title, '', `| ${rows[0]!.join(' | ')} |`, `| ${rows[0]!.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`), '']
@@ -74,6 +89,7 @@ export function markdown(r: Report): string {
     ),
     '',
     ...markdownTable('Near cache (reads answered from process memory, of all its reads):', nearCacheRows(r.outcomes)),
+    ...markdownTable("Where POST /orders spent its time, by step (ms; quantiles from order's histogram buckets):", placingRows(r.outcomes)),
     ...markdownTable("CPU per request (µs, by process) and the machine's time (%):", cpuRows(r.outcomes)),
     ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v.toFixed(3)}`),
     ...Object.entries(r.peakRssMb).map(([k, v]) => `- peak RSS ${k}: ${v} MB`),

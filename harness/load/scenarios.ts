@@ -2,6 +2,7 @@ import autocannon from 'autocannon'
 import type { CpuShare } from './cpu.ts'
 import { openLoop, percentile } from './open-loop.ts'
 import type { NearCacheReads } from './near-cache.ts'
+import type { PlacingStep, StepTimes } from './placing.ts'
 
 export type Scenario = {
   name: string
@@ -29,6 +30,8 @@ export type Outcome = {
   cpu?: CpuShare
   /** reads through each service's near cache while it ran */
   nearCache?: Record<string, NearCacheReads>
+  /** POST /orders' time by step (order's shop_order_placing_seconds) */
+  placing?: Partial<Record<PlacingStep, StepTimes>>
 }
 
 

@@ -10,7 +10,7 @@ import {
   ProductIdParams,
   ValidationProblem,
 } from '@shop/contracts'
-import { described, requestId, type Access, type AppBase, type Caller } from '@shop/kit'
+import { arrivedAt, described, requestId, type Access, type AppBase, type Caller } from '@shop/kit'
 import type { Orders } from './orders.ts'
 
 const tags = ['orders']
@@ -31,8 +31,8 @@ export const orderRoutes = (orders: Orders, guard: AppBase['access']) =>
     .use(guard)
     .post(
       '',
-      async ({ body, headers, set, requestId, caller }) => {
-        const { order, replayed } = await orders.place(body, caller.sub, requestId, headers['idempotency-key'])
+      async ({ body, headers, set, requestId, caller, request }) => {
+        const { order, replayed } = await orders.place(body, caller.sub, requestId, headers['idempotency-key'], arrivedAt(request))
         set.status = 201
         set.headers.location = `/orders/${order.id}`
         if (replayed) set.headers['idempotent-replayed'] = 'true'

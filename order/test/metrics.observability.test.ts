@@ -30,6 +30,11 @@ describe('/metrics', () => {
     expect(sample(text, 'shop_orders_settled_total', { status: 'rejected', reason: 'insufficient_stock' })).toBe(rejected.length)
     expect(sample(text, 'shop_order_time_to_final_seconds_count')).toBe(placed.length)
     expect(sample(text, 'shop_orders_cancelled_total')).toBe(1)
+    // where each POST /orders spent its time: every request reached the handler, only the placed went on to the end
+    const steps = (suffix: string) =>
+      Object.fromEntries(['access', 'product_check', 'insert', 'cache_invalidation'].map((step) => [step, sample(text, `shop_order_placing_seconds${suffix}`, { step })]))
+    expect(steps('_count')).toEqual({ access: replies.length, product_check: replies.length, insert: placed.length, cache_invalidation: placed.length })
+    expect(Object.values(steps('_sum')).every((s) => s > 0)).toBe(true)
     expect(sample(text, 'shop_orders_pending')).toBe(0)
     expect(sample(text, 'http_requests_total', { method: 'POST', route: '/orders', status: '201' })).toBe(placed.length)
     expect(sample(text, 'http_requests_total', { method: 'POST', route: '/orders', status: '409' })).toBe(replies.length - placed.length)
