@@ -1,3 +1,4 @@
+import { PLACING_STEPS, type PlacingStep } from '../../order/src/saga-metrics.ts'
 import { sample } from '../src/promql.ts'
 
 /**
@@ -8,8 +9,7 @@ import { sample } from '../src/promql.ts'
  * so they are as coarse as the buckets. Nothing when order has no /metrics (METRICS=off).
  */
 const NAME = 'shop_order_placing_seconds'
-export const STEPS = ['access', 'product_check', 'insert', 'cache_invalidation'] as const
-export type PlacingStep = (typeof STEPS)[number]
+export type { PlacingStep }
 
 /** cumulative counts by upper bound (seconds, `Infinity` last), the sum of seconds and the count */
 export type StepHistogram = { buckets: [le: number, count: number][]; sum: number; count: number }
@@ -28,12 +28,14 @@ export function quantile(q: number, buckets: [number, number][]): number {
   return lower
 }
 
-function histogramsOf(text: string): Record<string, StepHistogram> {
+function histogramsOf(exposition: string): Record<string, StepHistogram> {
+  // this family's lines only, read once: every bucket below is looked up in them
+  const text = exposition.split('\n').filter((line) => line.startsWith(NAME)).join('\n')
   const les = [...new Set([...text.matchAll(new RegExp(`^${NAME}_bucket\\{[^}]*le="([^"]+)"`, 'gm'))].map((m) => m[1]!))]
   const bound = (le: string) => (le === '+Inf' ? Infinity : Number(le))
   les.sort((a, b) => bound(a) - bound(b))
   return Object.fromEntries(
-    STEPS.map((step) => [
+    PLACING_STEPS.map((step) => [
       step,
       {
         buckets: les.map((le) => [bound(le), sample(text, `${NAME}_bucket`, { step, le })] as [number, number]),
@@ -65,7 +67,7 @@ export function placingMeter(orderUrl: string) {
       const after = await snapshot()
       if (!after) return {}
       const times: Partial<Record<PlacingStep, StepTimes>> = {}
-      for (const step of STEPS) {
+      for (const step of PLACING_STEPS) {
         const t = between(before?.[step], after[step]!)
         if (t) times[step] = t
       }

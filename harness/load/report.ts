@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import type { Outcome } from './scenarios.ts'
 import type { SagaSummary } from './saga.ts'
 import { hitPercent } from './near-cache.ts'
-import { STEPS } from './placing.ts'
+import { PLACING_STEPS } from '../../order/src/saga-metrics.ts'
 
 export type Report = {
   when: string
@@ -58,7 +58,7 @@ export const nearCacheTable = (outcomes: Outcome[]): string => aligned(nearCache
 function placingRows(outcomes: Outcome[]): string[][] {
   const measured = outcomes.filter((o) => Object.keys(o.placing ?? {}).length)
   const rows = measured.flatMap((o) =>
-    STEPS.flatMap((step) => {
+    PLACING_STEPS.flatMap((step) => {
       const t = o.placing![step]
       return t ? [[o.scenario, step, String(t.n), t.meanMs.toFixed(1), t.p50Ms.toFixed(1), t.p99Ms.toFixed(1)]] : []
     }),

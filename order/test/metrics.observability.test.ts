@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { eventually } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
 import { sample } from '../../harness/src/promql.ts'
+import { PLACING_STEPS } from '../src/saga-metrics.ts'
 
 let w: ShopWorld
 beforeAll(async () => (w = await shopWorld()))
@@ -32,7 +33,7 @@ describe('/metrics', () => {
     expect(sample(text, 'shop_orders_cancelled_total')).toBe(1)
     // where each POST /orders spent its time: every request reached the handler, only the placed went on to the end
     const steps = (suffix: string) =>
-      Object.fromEntries(['access', 'product_check', 'insert', 'cache_invalidation'].map((step) => [step, sample(text, `shop_order_placing_seconds${suffix}`, { step })]))
+      Object.fromEntries(PLACING_STEPS.map((step) => [step, sample(text, `shop_order_placing_seconds${suffix}`, { step })]))
     expect(steps('_count')).toEqual({ access: replies.length, product_check: replies.length, insert: placed.length, cache_invalidation: placed.length })
     expect(Object.values(steps('_sum')).every((s) => s > 0)).toBe(true)
     expect(sample(text, 'shop_orders_pending')).toBe(0)
