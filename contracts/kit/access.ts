@@ -1,19 +1,65 @@
 import { Elysia } from 'elysia'
-import { forbidden, type Caller, type Scope, type Verifier } from './auth.ts'
+import { failureOf, forbidden, type Caller, type Scope, type Verifier } from './auth.ts'
 import type { Cache } from './cache.ts'
+import type { RequestClient } from './client-address.ts'
 import { batchedCount } from './counters.ts'
 import type { LimitSettings } from './env.ts'
 import { DomainError } from './errors.ts'
 import type { Log } from './log.ts'
+import type { Metrics } from './metrics.ts'
 
-/** What a route needs: any one of `scopes` (none: anyone), and the rate-limit bucket it counts in. */
-export type Access = { scopes?: Scope[]; limit: keyof LimitSettings['perWindow'] }
+type Bucket = keyof LimitSettings['perWindow']
+/**
+ * What a route needs: any one of `scopes` (none: anyone), and the rate-limit bucket people count
+ * in. A service calling as itself (`caller.service`) counts in the `services` bucket instead.
+ */
+export type Access = { scopes?: Scope[]; limit: Exclude<Bucket, 'services'> }
 
-/** The client's address, when the runtime knows it: Bun's server, or what serve.ts noted on Deno. */
-const addresses = new WeakMap<Request, string>()
-export const noteClientAddress = (request: Request, address: string) => addresses.set(request, address)
+const ANONYMOUS: Caller = { sub: null, scopes: new Set() }
+// addresses whose refused tokens are remembered at once; an attacker rotating addresses makes
+// the oldest be forgotten, never the memory grow
+const MAX_TRACKED_ADDRESSES = 10_000
 
-type Server = { requestIP?(r: Request): { address: string } | null } | null
+const tooMany = (what: string, limit: number, window: number, started: number) => {
+  const reset = Math.max(1, started + window - Math.floor(Date.now() / 1000))
+  return new DomainError('TooManyRequests', `More than ${limit} ${what} in ${window} s; try again in ${reset} s`, [], reset, {
+    'ratelimit-limit': String(limit),
+    'ratelimit-remaining': '0',
+    'ratelimit-reset': String(reset),
+    'ratelimit-policy': `${limit};w=${window}`,
+  })
+}
+const windowOf = (window: number) => Math.floor(Date.now() / 1000 / window) * window
+
+/**
+ * Refused tokens, counted per client address in Redis (so every replica adds to one count) and
+ * remembered here: an address past the limit is answered 429 from memory, before its token is
+ * even parsed. A replica learns the shared count with each refusal it sees itself, so across n
+ * replicas an address gets at most n - 1 refusals more than the limit.
+ */
+function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings) {
+  const window = limits.windowSeconds
+  const limit = limits.authFailures
+  const known = new Map<string, { count: number; started: number }>()
+  return {
+    stopIfOver(address: string) {
+      const seen = known.get(address)
+      if (seen && seen.started === windowOf(window) && seen.count >= limit) throw tooMany('refused tokens', limit, window, seen.started)
+    },
+    async count(address: string) {
+      const started = windowOf(window)
+      let seen = known.get(address)
+      if (!seen || seen.started !== started) {
+        known.delete(address)
+        if (known.size >= MAX_TRACKED_ADDRESSES) known.delete(known.keys().next().value!)
+        known.set(address, (seen = { count: 0, started }))
+      }
+      seen.count++
+      const total = await cache.count(`rl:refused:ip:${address}:${started}`, window)
+      if (total !== undefined) seen.count = Math.max(seen.count, total)
+    },
+  }
+}
 
 /**
  * Authentication, authorization and rate limits, declared on the route:
@@ -21,38 +67,64 @@ type Server = { requestIP?(r: Request): { address: string } | null } | null
  * declaration also travels into the OpenAPI document (security, 401/403/429) through `detail`.
  * Counters are per window in Redis, so every replica counts the same (reads through
  * `batchedCount`, without a round trip each); Redis down lets requests through (logged by the
- * cache), it never refuses them for that.
+ * cache), it never refuses them for that. A caller is its token's `sub`, or, without a token,
+ * its client address (`clientOf`: the peer, or what a trusted proxy reports).
  */
-export function access(verify: Verifier, cache: Pick<Cache, 'count'>, limits: LimitSettings, log: Log) {
+export function access(verify: Verifier, cache: Pick<Cache, 'count'>, limits: LimitSettings, log: Log, clientOf: RequestClient, metrics?: Metrics) {
   // reads are the hot path: counted here and sent to Redis in batches; writes stay exact
   const readCount = batchedCount(cache)
-  const counters = { reads: readCount, writes: cache.count, orders: cache.count }
-  async function charge(rule: Access, who: string) {
+  const counters: Record<Bucket, (key: string, window: number) => Promise<number | undefined>> = {
+    reads: readCount,
+    services: readCount,
+    writes: cache.count,
+    orders: cache.count,
+  }
+  const refused = refusedTokens(cache, limits)
+  const failures = metrics?.counter('shop_auth_failures_total', 'Bearer tokens refused, by reason (limited: refused unread, the address being over its limit)', ['reason'])
+
+  async function charge(bucket: Bucket, who: string) {
     const window = limits.windowSeconds
-    const started = Math.floor(Date.now() / 1000 / window) * window
-    const limit = limits.perWindow[rule.limit]
-    const used = await counters[rule.limit](`rl:${rule.limit}:${who}:${started}`, window)
+    const started = windowOf(window)
+    const limit = limits.perWindow[bucket]
+    const used = await counters[bucket](`rl:${bucket}:${who}:${started}`, window)
     if (used === undefined || used <= limit) return
-    const reset = Math.max(1, started + window - Math.floor(Date.now() / 1000))
-    log.info('rate limited', { bucket: rule.limit, who, used, limit })
-    throw new DomainError('TooManyRequests', `More than ${limit} requests in ${window} s; try again in ${reset} s`, [], reset, {
-      'ratelimit-limit': String(limit),
-      'ratelimit-remaining': '0',
-      'ratelimit-reset': String(reset),
-      'ratelimit-policy': `${limit};w=${window}`,
-    })
+    log.info('rate limited', { bucket, who, used, limit })
+    throw tooMany('requests', limit, window, started)
+  }
+
+  /** A token not seen lately: refused unread when its address is over the limit, counted when refused. */
+  async function verifyCounted(authorization: string | null, request: Request, server: unknown): Promise<Caller> {
+    if (!authorization) return verify(authorization) // a 401 that cost nothing: not counted
+    const address = clientOf(request, server)
+    try {
+      refused.stopIfOver(address)
+    } catch (err) {
+      failures?.inc({ reason: 'limited' })
+      throw err
+    }
+    try {
+      return await verify(authorization)
+    } catch (err) {
+      const reason = failureOf(err)
+      if (reason) {
+        failures?.inc({ reason })
+        await refused.count(address)
+      }
+      throw err
+    }
   }
 
   return new Elysia({ name: 'access' }).macro({
     access: (rule: Access) => ({
       detail: { 'x-access': rule } as Record<string, unknown>,
       async resolve({ request, server }): Promise<{ caller: Caller }> {
-        const anonymous = !rule.scopes && !request.headers.get('authorization')
-        const caller: Caller = anonymous ? { sub: null, scopes: new Set() } : await verify(request.headers.get('authorization'))
+        const authorization = request.headers.get('authorization')
+        const caller =
+          !rule.scopes && !authorization ? ANONYMOUS : (verify.remembered(authorization) ?? (await verifyCounted(authorization, request, server)))
         if (rule.scopes && !rule.scopes.some((s) => caller.scopes.has(s))) throw forbidden(rule.scopes.join(' '))
         // the address only for anonymous callers: asking for it is a syscall (getpeername) each time
-        const who = caller.sub ? `sub:${caller.sub}` : `ip:${(server as Server)?.requestIP?.(request)?.address ?? addresses.get(request) ?? 'unknown'}`
-        await charge(rule, who)
+        const who = caller.service ? `svc:${caller.sub}` : caller.sub ? `sub:${caller.sub}` : `ip:${clientOf(request, server)}`
+        await charge(caller.service ? 'services' : rule.limit, who)
         return { caller }
       },
     }),

@@ -1,18 +1,35 @@
 import { createPublicKey } from 'node:crypto'
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type KeyObject } from 'jose'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from 'jose'
 import { Value } from '@sinclair/typebox/value'
 import { CustomerId } from '@shop/contracts'
 import type { AuthSettings } from './env.ts'
 import { DomainError, unavailable } from './errors.ts'
 
-/** Who is calling: a token's subject and scopes; `sub` is null only when AUTH=off. */
-export type Caller = { sub: string | null; scopes: ReadonlySet<string> }
+/**
+ * Who is calling: a token's subject and scopes; `sub` is null only when AUTH=off. `service`: the
+ * caller is one of our services calling as itself (its own key, or a client-credentials token
+ * carrying a service scope), which the rate limits count apart from people.
+ */
+export type Caller = { sub: string | null; scopes: ReadonlySet<string>; service?: boolean }
 
-export const SCOPES = ['products:write', 'orders:write', 'orders:read'] as const
+export const SCOPES = ['products:write', 'products:check', 'orders:write', 'orders:read'] as const
 export type Scope = (typeof SCOPES)[number]
+/** The scopes only services hold: order's product check. A service key may grant nothing else. */
+export const SERVICE_SCOPES: ReadonlySet<string> = new Set<Scope>(['products:check'])
 
 /** With AUTH=off every caller may do everything, as the seed API allowed. */
-export const EVERYONE: Caller = { sub: null, scopes: new Set(SCOPES) }
+export const EVERYONE: Caller = { sub: null, scopes: new Set(SCOPES.filter((s) => !SERVICE_SCOPES.has(s))) }
 
 // RFC 8725: pin the algorithms. Only asymmetric ones, so a public key can never be used as an
 // HMAC secret (algorithm confusion) and `none` is never accepted.
@@ -61,28 +78,83 @@ function keysOf(settings: AuthSettings): JWTVerifyGetKey | KeyObject {
   }
 }
 
-/** Verifies bearer tokens the way RFC 7519/8725 ask; returns the caller or throws a 401/503. */
+/** Why a token was refused, as the metric and the log count it. */
+export type AuthFailure = 'malformed' | 'algorithm' | 'expired' | 'issuer' | 'invalid'
+
+/** A 401 that says which cheap check (or the signature check) refused the token. */
+const refused = (reason: AuthFailure, description: string) => Object.assign(unauthorized(description), { reason })
+export const failureOf = (err: unknown): AuthFailure | undefined =>
+  err instanceof DomainError && err.kind === 'Unauthorized' ? ((err as { reason?: AuthFailure }).reason ?? 'invalid') : undefined
+
+/**
+ * The keys of services that call this one as themselves (SERVICE_JWKS): each key's `kid` is
+ * `<service>` or `<service>:<version>`, and a token it verifies must name that service as `iss`
+ * and `sub`. It may carry only service scopes, so a service's key can never act as a person.
+ */
+function serviceKeys(jwks: string | undefined) {
+  if (!jwks) return undefined
+  let set: JSONWebKeySet
+  try {
+    set = JSON.parse(jwks) as JSONWebKeySet
+    if (!Array.isArray(set.keys) || !set.keys.every((k) => typeof k.kid === 'string' && !('d' in k))) throw new Error()
+  } catch {
+    throw new Error('invalid configuration: SERVICE_JWKS: not a JWKS of public keys, each with a kid naming its service')
+  }
+  const names = new Set(set.keys.map((k) => k.kid!.split(':')[0]!))
+  return { names, keys: createLocalJWKSet(set) }
+}
+
+/**
+ * Verifies bearer tokens the way RFC 7519/8725 ask; returns the caller or throws a 401/503.
+ * The cheap checks come first: a token that is not a JWT, names an algorithm outside the list,
+ * has expired or comes from an issuer we do not know is refused from its text alone, before any
+ * key is looked up or signature checked (`signatureChecks` counts those that got that far).
+ */
 export function createVerifier(settings: AuthSettings) {
-  if (!settings.enabled) return async (): Promise<Caller> => EVERYONE
+  if (!settings.enabled) return Object.assign(async (): Promise<Caller> => EVERYONE, { remembered: () => undefined, signatureChecks: () => 0 })
   if (!settings.publicKey && !settings.jwksUrl)
     throw new Error('AUTH is on but neither JWT_JWKS_URL nor JWT_PUBLIC_KEY is set (`bun run start` makes a local key; AUTH=off turns auth off)')
   const keys = keysOf(settings)
+  const services = serviceKeys(settings.serviceJwks)
   const options = {
     algorithms: ALGORITHMS,
-    issuer: settings.issuer,
     audience: settings.audience,
     clockTolerance: settings.clockToleranceSeconds,
     requiredClaims: ['sub', 'exp'],
   }
   const verified = new Map<string, { caller: Caller; until: number }>() // in insertion order: oldest first
+  let signatureChecks = 0
+
+  function cheapChecks(token: string): JWTPayload & { fromService: boolean } {
+    let alg: unknown
+    let payload: JWTPayload
+    try {
+      alg = decodeProtectedHeader(token).alg
+      payload = decodeJwt(token)
+    } catch {
+      throw refused('malformed', 'not a JWT')
+    }
+    if (typeof alg !== 'string' || !ALGORITHMS.includes(alg)) throw refused('algorithm', 'algorithm not allowed')
+    if (typeof payload.exp !== 'number' || payload.exp + settings.clockToleranceSeconds < Date.now() / 1000) throw refused('expired', 'token expired')
+    const fromService = typeof payload.iss === 'string' && payload.iss !== settings.issuer && Boolean(services?.names.has(payload.iss))
+    if (payload.iss !== settings.issuer && !fromService) throw refused('issuer', 'unexpected iss')
+    return Object.assign(payload, { fromService })
+  }
 
   async function verify(token: string): Promise<{ caller: Caller; until: number }> {
+    const claimed = cheapChecks(token)
     try {
-      const { payload } = await jwtVerify(token, keys as JWTVerifyGetKey, options)
+      signatureChecks++
+      const { payload, protectedHeader } = claimed.fromService
+        ? await jwtVerify(token, services!.keys, { ...options, issuer: claimed.iss, subject: claimed.iss })
+        : await jwtVerify(token, keys as JWTVerifyGetKey, { ...options, issuer: settings.issuer })
+      if (claimed.fromService && protectedHeader.kid?.split(':')[0] !== payload.iss) throw refused('invalid', 'key of another service')
       if (!Value.Check(CustomerId, payload.sub)) throw unauthorized('sub is not a valid subject')
       // `scope` (RFC 8693, a space-separated string) or `scp` (an array, as Entra and Okta send it)
-      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? payload.scp : []
-      const caller = { sub: payload.sub as string, scopes: new Set(scopes.filter((s): s is string => typeof s === 'string')) }
+      const listed = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? payload.scp : []
+      const scopes = new Set(listed.filter((s): s is string => typeof s === 'string' && (!claimed.fromService || SERVICE_SCOPES.has(s))))
+      const service = claimed.fromService || [...scopes].some((s) => SERVICE_SCOPES.has(s))
+      const caller = { sub: payload.sub as string, scopes, service }
       return { caller, until: Math.min(Date.now() + REMEMBER_MS, payload.exp! * 1000) }
     } catch (err) {
       if (err instanceof DomainError) throw err
@@ -90,11 +162,23 @@ export function createVerifier(settings: AuthSettings) {
     }
   }
 
-  return async (authorization: string | null): Promise<Caller> => {
+  const tokenOf = (authorization: string | null): string => {
     if (!authorization) throw unauthorized('no bearer token')
     const [kind, token] = authorization.split(' ')
-    if (kind?.toLowerCase() !== 'bearer' || !token) throw unauthorized('not a bearer token')
-    if (token.length > MAX_TOKEN_LENGTH) throw unauthorized('token too long')
+    if (kind?.toLowerCase() !== 'bearer' || !token) throw refused('malformed', 'not a bearer token')
+    if (token.length > MAX_TOKEN_LENGTH) throw refused('malformed', 'token too long')
+    return token
+  }
+
+  /** A token whose signature was checked here lately: its caller, at no cost. */
+  function remembered(authorization: string | null): Caller | undefined {
+    const token = authorization?.slice(7)
+    const known = token ? verified.get(token) : undefined
+    return known && known.until > Date.now() ? known.caller : undefined
+  }
+
+  const verifier = async (authorization: string | null): Promise<Caller> => {
+    const token = tokenOf(authorization)
     const known = verified.get(token)
     if (known && known.until > Date.now()) return known.caller
     verified.delete(token)
@@ -103,6 +187,7 @@ export function createVerifier(settings: AuthSettings) {
     verified.set(token, fresh)
     return fresh.caller
   }
+  return Object.assign(verifier, { remembered, signatureChecks: () => signatureChecks })
 }
 
 export type Verifier = ReturnType<typeof createVerifier>

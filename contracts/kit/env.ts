@@ -45,11 +45,22 @@ export const serviceEnv = (d: ServiceDefaults) =>
     JWT_ISSUER: t.String({ default: 'shop-local', description: 'the `iss` every token must carry' }),
     JWT_AUDIENCE: t.String({ default: 'shop', description: 'the `aud` every token must carry' }),
     JWT_CLOCK_TOLERANCE_SECONDS: t.Integer({ default: 30, minimum: 0, maximum: 300 }),
+    SERVICE_JWKS: t.Optional(t.String({ description: 'public keys (a JWKS, `kid` = the service) of services that may call this one as themselves' })),
+    SERVICE_PRIVATE_JWK: t.Optional(t.String({ description: "this service's own private JWK, to sign the token of its calls to other services" })),
+    SERVICE_TOKEN_URL: t.Optional(t.String({ description: "or the identity provider's token endpoint (OAuth 2.0 client credentials)" })),
+    SERVICE_CLIENT_ID: t.Optional(t.String()),
+    SERVICE_CLIENT_SECRET: t.Optional(t.String()),
+    TRUSTED_PROXIES: t.String({
+      default: '',
+      description: 'addresses and CIDR ranges (comma-separated) whose X-Forwarded-For / Forwarded is believed; empty: none',
+    }),
     MAX_BODY_BYTES: t.Integer({ default: 65_536, minimum: 1024 }),
     RATE_LIMIT_WINDOW_SECONDS: t.Integer({ default: 60, minimum: 1 }),
     RATE_LIMIT_ORDERS: t.Integer({ default: 120, minimum: 1, description: 'POST /orders per customer per window' }),
     RATE_LIMIT_WRITES: t.Integer({ default: 300, minimum: 1, description: 'other writes per caller per window' }),
     RATE_LIMIT_READS: t.Integer({ default: 3000, minimum: 1, description: 'reads per caller (sub, else IP) per window' }),
+    RATE_LIMIT_SERVICES: t.Integer({ default: 600_000, minimum: 1, description: 'calls per calling service (its own token) per window' }),
+    RATE_LIMIT_AUTH_FAILURES: t.Integer({ default: 60, minimum: 1, description: 'refused tokens per client address per window; then 429 before any check' }),
     METRICS: t.Union([t.Literal('on'), t.Literal('off')], { default: 'on', description: 'off: no /metrics and no per-request metrics' }),
     // the OpenTelemetry SDK's standard variables (traces are off unless the endpoint is set)
     OTEL_EXPORTER_OTLP_ENDPOINT: t.Optional(t.String({ description: 'OTLP/HTTP base URL, e.g. http://otel-collector:4318' })),
@@ -89,7 +100,17 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
     issuer: c.JWT_ISSUER,
     audience: c.JWT_AUDIENCE,
     clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+    serviceJwks: c.SERVICE_JWKS,
   },
+  /** how this service proves itself when it calls another (service-token.ts) */
+  serviceCredential: {
+    privateJwk: c.SERVICE_PRIVATE_JWK,
+    tokenUrl: c.SERVICE_TOKEN_URL,
+    clientId: c.SERVICE_CLIENT_ID,
+    clientSecret: c.SERVICE_CLIENT_SECRET,
+    audience: c.JWT_AUDIENCE,
+  },
+  trustedProxies: c.TRUSTED_PROXIES,
   maxBodyBytes: c.MAX_BODY_BYTES,
   metrics: c.METRICS === 'on',
   tracing: {
@@ -101,7 +122,8 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   },
   limits: {
     windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
-    perWindow: { orders: c.RATE_LIMIT_ORDERS, writes: c.RATE_LIMIT_WRITES, reads: c.RATE_LIMIT_READS },
+    perWindow: { orders: c.RATE_LIMIT_ORDERS, writes: c.RATE_LIMIT_WRITES, reads: c.RATE_LIMIT_READS, services: c.RATE_LIMIT_SERVICES },
+    authFailures: c.RATE_LIMIT_AUTH_FAILURES,
   },
 })
 

@@ -1,4 +1,4 @@
-import { noteClientAddress } from './access.ts'
+import { notePeerAddress } from './client-address.ts'
 import type { Log } from './log.ts'
 
 type Service = {
@@ -25,7 +25,7 @@ export function serve(service: Service, port: number): void {
   let closeServer: () => Promise<unknown>
   if (typeof Deno !== 'undefined') {
     const server = Deno.serve({ port, onListen: () => {} }, (request, info) => {
-      noteClientAddress(request, info.remoteAddr.hostname) // Bun's server tells Elysia itself
+      notePeerAddress(request, info.remoteAddr.hostname) // Bun's server tells Elysia itself
       return service.app.fetch(request)
     })
     closeServer = () => server.shutdown()

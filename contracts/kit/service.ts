@@ -4,6 +4,8 @@ import { createCache } from './cache.ts'
 import { connectDb, openMigrated } from './db.ts'
 import { access } from './access.ts'
 import { createVerifier } from './auth.ts'
+import { clientAddress, requestClient, trustedProxies } from './client-address.ts'
+import { serviceCredential } from './service-token.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
 import { createTracing, tracingPlugin } from './telemetry.ts'
 import { failedToStart } from './serve.ts'
@@ -35,7 +37,9 @@ export async function connectService(name: string, config: Config, migrations: U
   const relay = createRelay(sql, bus, log, instruments)
   relay.start()
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
-  const guard = access(createVerifier(config.auth), cache, config.limits, log)
+  // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
+  const clientOf = requestClient(clientAddress(trustedProxies(config.trustedProxies)))
+  const guard = access(createVerifier(config.auth), cache, config.limits, log, clientOf, metrics)
   const checks = {
     postgres: async () => sql`select 1`,
     redis: cache.check,
@@ -53,6 +57,9 @@ export async function connectService(name: string, config: Config, migrations: U
     log,
     exchange: config.exchange,
     access: guard,
+    clientOf,
+    /** this service's own credential for calling another one with `scope`; undefined when none is configured */
+    credentialFor: (scope: string) => serviceCredential(name, scope, config.serviceCredential, log),
     tracing,
     metrics,
     http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes, metrics: config.metrics },
@@ -75,19 +82,19 @@ export async function connectService(name: string, config: Config, migrations: U
 
 export type ServiceBase = Awaited<ReturnType<typeof connectService>>
 /** What the HTTP side of a service needs from its base. */
-export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' | 'access' | 'tracing' | 'metrics'>
+export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'>
 
 /**
  * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
  * service's routes, and last the docs, generated from every route registered before them.
  */
-export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http' | 'tracing' | 'metrics'>, routes: AnyElysia) {
+export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http' | 'clientOf' | 'tracing' | 'metrics'>, routes: AnyElysia) {
   const { auth, maxBodyBytes } = base.http
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
   // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
   // answers a 413 problem without reading the body; above it Bun drops the connection.
   const app = new Elysia({ normalize: false })
-    .use(tracingPlugin(base.tracing))
+    .use(tracingPlugin(base.tracing, base.clientOf))
     .use(requestId())
     .use(base.http.metrics ? metricsPlugin(base.metrics) : new Elysia())
     .use(problems(base.log, maxBodyBytes))

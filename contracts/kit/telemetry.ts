@@ -14,6 +14,7 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { Elysia } from 'elysia'
 import { statusOf } from './http.ts'
+import type { RequestClient } from './client-address.ts'
 import type { Metrics } from './metrics.ts'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -186,14 +187,17 @@ export function createTracing(settings: TracingSettings) {
 export type Instruments = { tracing: Tracing; metrics: Metrics }
 
 /** A server span per request, named after the route template, with the status it was answered with. */
-export function tracingPlugin(tracing: Tracing) {
+export function tracingPlugin(tracing: Tracing, clientOf?: RequestClient) {
   const plugin = new Elysia({ name: 'tracing' })
   if (!tracing.enabled) return plugin
   const spans = new WeakMap<Request, Span>()
   return plugin
-    .onRequest(({ request }) => {
+    .onRequest(({ request, server }) => {
       const span = tracing.startServerSpan(request.method, new URL(request.url).pathname, request.headers)
-      if (span) spans.set(request, span)
+      if (!span) return
+      spans.set(request, span)
+      // the client as TRUSTED_PROXIES make it out, not the last proxy's address
+      if (clientOf) span.setAttribute('client.address', clientOf(request, server))
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, response }) => {
       const span = spans.get(request)

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { authEnv, eventually, freePort } from '@shop/harness'
+import { authEnv, eventually, freePort, serviceAuthEnv } from '@shop/harness'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -52,6 +52,9 @@ export async function composeStack() {
     ORDER_HOST_PORTS: `${order}-${order + 3}`,
     // the services accept this process's tokens, as `bun run token -- --write-env` sets it up for a user
     JWT_PUBLIC_KEY: authEnv().JWT_PUBLIC_KEY!.replaceAll('\n', '\\n'),
+    // and order calls product with its own key, as the same command writes it
+    ...serviceAuthEnv('order'),
+    ...serviceAuthEnv('product'),
   }
   const files = (process.env.COMPOSE_FILE ?? 'compose.yml').split(':').flatMap((f) => ['-f', f])
   const dc = (...args: string[]) => run([...compose, ...files, '-p', project, ...args], env)

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey } from 'jose'
-import { AUDIENCE, ISSUER, mintToken, type Signer } from './tokens.ts'
+import { AUDIENCE, ISSUER, mintToken, newServiceKeys, type ServiceKeys, type Signer } from './tokens.ts'
 
 /**
  * The local development signing key: made on the first `bun run start` (or `bun run token`) in
@@ -29,8 +29,26 @@ export async function devSigner(): Promise<Signer> {
   }
 }
 
-/** What the services need to accept the local tokens. */
+/** order's own key for its calls to product, made once beside the signing key and reused. */
+export async function devServiceKeys(): Promise<ServiceKeys> {
+  const path = `${devDir}service-order.json`
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as ServiceKeys
+  } catch {
+    const keys = await newServiceKeys('order')
+    await mkdir(devDir, { recursive: true })
+    await writeFile(path, JSON.stringify(keys), { mode: 0o600 })
+    await chmod(path, 0o600)
+    return keys
+  }
+}
+
+/** What the services need to accept the local tokens; order also gets its own key, product trusts it. */
 export const devAuthEnv = (s: Signer) => ({ AUTH: 'on', JWT_PUBLIC_KEY: s.publicPem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE })
+export const devServiceEnv = (keys: ServiceKeys) => ({
+  product: { SERVICE_JWKS: keys.jwks },
+  order: { SERVICE_PRIVATE_JWK: keys.privateJwk },
+})
 
 /** The two tokens a developer needs most, good for 12 hours. */
 export const devTokens = async (s: Signer) => ({

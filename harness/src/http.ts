@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { operatorToken } from './tokens.ts'
 
 export type Reply<T = any> = { status: number; headers: Headers; body: T; text: string }
@@ -39,3 +40,24 @@ export const client = (base: string, { token }: ClientOptions = {}) => ({
 })
 
 export type Client = ReturnType<typeof client>
+
+/**
+ * Requests sent from a chosen loopback address (127.0.0.2, 127.0.0.3, ...: Linux answers the
+ * whole 127/8), so a suite can be several clients, or a proxy and a client, on one machine.
+ * node:http, because fetch cannot choose its source address.
+ */
+export function fromAddress(localAddress: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+  const send = (url: string, opts: { method?: string; headers?: Record<string, string> } = {}) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+      const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, localAddress, agent }, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (text += chunk))
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  return { address: localAddress, send, close: () => agent.destroy() }
+}

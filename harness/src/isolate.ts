@@ -1,8 +1,9 @@
 import postgres from 'postgres'
 import amqp, { type Channel, type ChannelModel } from 'amqplib'
+import { createClient } from 'redis'
 import { topology } from '@shop/kit'
 import { removeIsolated, startInfra, withDatabase, type Infra } from './infra.ts'
-import { authEnv } from './tokens.ts'
+import { authEnv, serviceAuthEnv } from './tokens.ts'
 
 export type ServiceName = 'product' | 'order'
 
@@ -11,10 +12,16 @@ export type Isolated = {
   infra: Infra
   exchange: string
   queues: Record<ServiceName, string>
-  /** env for one service: its own database, Redis prefix, and this run's exchange and queues */
-  env(service: ServiceName, extra?: Record<string, string>): Record<string, string>
+  /**
+   * env for one service: its own database, Redis prefix, and this run's exchange and queues.
+   * `limits: 'raised'` (the default) lifts the per-caller rate limits for suites that fire bursts
+   * from one address and are about something else; `'shipped'` keeps every default.
+   */
+  env(service: ServiceName, extra?: Record<string, string>, options?: { limits: 'raised' | 'shipped' }): Record<string, string>
   /** a connection to a service's database, for arranging and asserting */
   db(service: ServiceName): postgres.Sql
+  /** the Redis keys of one service's prefix that match `pattern` (without the prefix), e.g. `rl:*` */
+  cacheKeys(service: ServiceName, pattern: string): Promise<string[]>
   /** a channel on this run's broker connection, for publishing and inspecting */
   channel(): Promise<Channel>
   cleanup(): Promise<void>
@@ -47,7 +54,7 @@ export async function isolate(label = 't'): Promise<Isolated> {
     infra,
     exchange,
     queues,
-    env: (service, extra = {}) => ({
+    env: (service, extra = {}, { limits } = { limits: 'raised' }) => ({
       PORT: '0',
       DATABASE_URL: withDatabase(infra.databaseUrl, databases[service]),
       REDIS_URL: infra.redisUrl,
@@ -58,10 +65,10 @@ export async function isolate(label = 't'): Promise<Isolated> {
       ORDER_QUEUE: queues.order,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', // outage suites provoke warnings on purpose
       ...authEnv(),
-      // suites fire bursts from one address; the rate-limit suite sets its own limits
-      RATE_LIMIT_ORDERS: '1000000',
-      RATE_LIMIT_WRITES: '1000000',
-      RATE_LIMIT_READS: '1000000',
+      ...serviceAuthEnv(service),
+      // raised for suites that are not about limits (they fire bursts from one address with one
+      // token); the defaults suites ask for 'shipped', the rate-limit suites set their own
+      ...(limits === 'raised' ? { RATE_LIMIT_ORDERS: '1000000', RATE_LIMIT_WRITES: '1000000', RATE_LIMIT_READS: '1000000' } : {}),
       // CI runs the saga, event and fault suites once more on classic queues
       ...(process.env.QUEUE_TYPE ? { QUEUE_TYPE: process.env.QUEUE_TYPE } : {}),
       ...extra,
@@ -73,6 +80,16 @@ export async function isolate(label = 't'): Promise<Isolated> {
           postgres(withDatabase(infra.databaseUrl, databases[service]), { max: 4, onnotice: () => {}, transform: postgres.camel }),
         )
       return connections.get(service)!
+    },
+    async cacheKeys(service, pattern) {
+      const redis = createClient({ url: infra.redisUrl })
+      await redis.connect()
+      try {
+        const prefix = `${id}:${service}:`
+        return (await redis.keys(`${prefix}${pattern}`)).map((k) => k.slice(prefix.length)).sort()
+      } finally {
+        await redis.close()
+      }
     },
     channel() {
       channel ??= amqp.connect(infra.amqpUrl).then(async (m) => {

@@ -4,7 +4,7 @@
  * ports, prints where everything is, and on Ctrl-C stops what it started.
  */
 import { startInfra, withDatabase } from './infra.ts'
-import { devAuthEnv, devSigner, devTokens } from './dev-keys.ts'
+import { devAuthEnv, devServiceEnv, devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
 import { spawnService, type Runtime, type ServiceProcess } from './processes.ts'
 
 const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
@@ -14,6 +14,8 @@ const orderPort = Number(process.env.ORDER_PORT ?? 8080)
 const infra = await startInfra()
 const signer = await devSigner()
 const auth = process.env.AUTH === 'off' ? { AUTH: 'off' } : devAuthEnv(signer)
+// order calls product as itself, with its own local key that product trusts
+const serviceAuth = process.env.AUTH === 'off' ? { product: {}, order: {} } : devServiceEnv(await devServiceKeys())
 // `--otlp <url>` (or OTEL_EXPORTER_OTLP_ENDPOINT) sends both services' traces to a collector
 const otlpAt = process.argv.indexOf('--otlp')
 const otlp = otlpAt > 0 ? process.argv[otlpAt + 1] : process.env.OTEL_EXPORTER_OTLP_ENDPOINT
@@ -52,13 +54,13 @@ async function tokenLines() {
 try {
   const product = await spawnService(
     'product',
-    { ...common, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_product') },
+    { ...common, ...serviceAuth.product, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_product') },
     { runtime, port: productPort, quiet: false },
   )
   started.push(product)
   const order = await spawnService(
     'order',
-    { ...common, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_order'), PRODUCT_URL: product.url },
+    { ...common, ...serviceAuth.order, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_order'), PRODUCT_URL: product.url },
     { runtime, port: orderPort, quiet: false },
   )
   started.push(order)

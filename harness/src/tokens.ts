@@ -43,6 +43,27 @@ export function mintToken(o: TokenOptions = {}): Promise<string> {
   return jwt.sign(key.privateKey)
 }
 
+/**
+ * A service's own key pair, as order signs its calls to product with it: the private JWK for the
+ * caller (SERVICE_PRIVATE_JWK), the public one in a JWKS for the callee (SERVICE_JWKS). The kid
+ * names the service.
+ */
+export async function newServiceKeys(service = 'order') {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  const kid = service
+  return {
+    privateJwk: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }),
+    jwks: JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] }),
+  }
+}
+export type ServiceKeys = Awaited<ReturnType<typeof newServiceKeys>>
+
+const orderKeys = await newServiceKeys('order')
+
+/** order signs its product checks with its own key; product trusts that key for them. */
+export const serviceAuthEnv = (service: 'product' | 'order', keys: ServiceKeys = orderKeys): Record<string, string> =>
+  service === 'order' ? { SERVICE_PRIVATE_JWK: keys.privateJwk } : { SERVICE_JWKS: keys.jwks }
+
 /** The env a service needs to accept this process's tokens. */
 export const authEnv = (s: Signer = signer): Record<string, string> => ({
   AUTH: 'on',

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { Config as ProductConfig } from '../../product/src/config.ts'
 import { Config as OrderConfig } from '../../order/src/config.ts'
 import { kustomize, parseYamlDocuments, type K8sObject } from '../src/kustomize.ts'
+import { trustedProxies } from '@shop/kit'
 
 // deploy/k8s held to the code it runs: every variable is one the service's config reads, ports
 // and probes are the ones the service serves, images are the Dockerfiles', queues are the ones the
@@ -74,21 +75,47 @@ describe('deploy/k8s against the code', () => {
   })
 
   it('when URLs and keys are needed, then they come from the operator\'s Secret, never from the manifests', () => {
-    const secretVars = ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY']
+    const common = ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY']
+    // order proves itself to product: its own key (product trusts the public half) or client credentials
+    const secretVars = {
+      product: [...common, 'SERVICE_JWKS'],
+      order: [...common, 'SERVICE_PRIVATE_JWK', 'SERVICE_TOKEN_URL', 'SERVICE_CLIENT_ID', 'SERVICE_CLIENT_SECRET'],
+    }
     each((overlay, name) => {
       const env = container(overlay, name).env
-      expect(env.map((e) => e.name).sort()).toEqual([...secretVars].sort())
+      expect(env.map((e) => e.name).sort()).toEqual([...secretVars[name]].sort())
       for (const e of env) {
         expect(e.value).toBeUndefined()
         expect(e.valueFrom!.secretKeyRef).toMatchObject({ name: `${name}-secrets`, key: e.name })
-        // the URLs are required (the service would fall back to 127.0.0.1); one JWT source of the two
-        expect(e.valueFrom!.secretKeyRef!.optional ?? false).toBe(e.name.startsWith('JWT_'))
+        // the URLs are required (the service would fall back to 127.0.0.1); the key sources are one of several
+        expect(e.valueFrom!.secretKeyRef!.optional ?? false).toBe(e.name.startsWith('JWT_') || e.name.startsWith('SERVICE_'))
       }
-      for (const key of secretVars) expect(Object.keys(configData(overlay, name))).not.toContain(key)
+      for (const key of secretVars[name]) expect(Object.keys(configData(overlay, name))).not.toContain(key)
     })
     for (const objects of Object.values(rendered)) expect(objects.filter((o) => o.kind === 'Secret')).toEqual([])
     for (const o of parseYamlDocuments(read('deploy/k8s/examples/secrets.example.yaml')) as (K8sObject & { stringData: Record<string, string> })[])
       for (const value of Object.values(o.stringData)) expect(value).toContain('REPLACE')
+  })
+
+  it('when visitors come through the Ingress, then /products and /orders reach the services\' ports, and both trust the ingress as a proxy', () => {
+    type Path = { path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }
+    for (const overlay of ['dev', 'prod'] as const) {
+      const ingress = find<K8sObject & { spec: { rules: { http: { paths: Path[] } }[] } }>(rendered[overlay], 'Ingress', 'shop')
+      const paths = ingress.spec.rules.flatMap((r) => r.http.paths)
+      expect(paths.map((p) => [p.path, p.pathType, p.backend.service.name])).toEqual([
+        ['/products', 'Prefix', 'product'],
+        ['/orders', 'Prefix', 'order'],
+      ])
+      for (const p of paths) {
+        const service = find<K8sObject & { spec: { ports: { name: string }[] } }>(rendered[overlay], 'Service', p.backend.service.name)
+        expect(service.spec.ports.map((port) => port.name)).toContain(p.backend.service.port.name)
+      }
+      for (const name of names) {
+        const trusted = configData(overlay, name).TRUSTED_PROXIES
+        expect(trusted).toBeTruthy()
+        expect(() => trustedProxies(trusted!)).not.toThrow() // the service would refuse to start on a bad entry
+      }
+    }
   })
 
   it('when probed, then on the port the service listens on (PORT), at /health and /ready, which the services serve', () => {

@@ -19,15 +19,16 @@ describe('deploy/k8s rendered', () => {
   const perService = ['ConfigMap/%-config', 'Deployment/%', 'PodDisruptionBudget/%', 'Service/%']
   const both = (names: string[]) => ['product', 'order'].flatMap((s) => names.map((n) => n.replace('%', s)))
 
-  it('when the dev overlay renders, then it has both services with a CPU HPA each, in namespace shop-dev', () => {
-    expect(kinds(rendered.dev)).toEqual([...both([...perService, 'HorizontalPodAutoscaler/%']), 'Namespace/shop-dev'].sort())
+  it('when the dev overlay renders, then it has both services with a CPU HPA each and the Ingress, in namespace shop-dev', () => {
+    expect(kinds(rendered.dev)).toEqual([...both([...perService, 'HorizontalPodAutoscaler/%']), 'Ingress/shop', 'Namespace/shop-dev'].sort())
     for (const o of rendered.dev.filter((o) => o.kind !== 'Namespace')) expect(o.metadata.namespace).toBe('shop-dev')
   })
 
-  it('when the prod overlay renders, then KEDA replaces the HPAs and the Prometheus Operator objects are there, in namespace shop', () => {
+  it('when the prod overlay renders, then KEDA replaces the HPAs, the Prometheus Operator objects and the Ingress are there, in namespace shop', () => {
     const expected = [
       ...both([...perService, 'ScaledObject/%', 'TriggerAuthentication/%-rabbitmq', 'ServiceMonitor/%']),
       'PrometheusRule/shop-alerts',
+      'Ingress/shop',
       'Namespace/shop',
     ]
     expect(kinds(rendered.prod)).toEqual(expected.sort())
@@ -83,7 +84,7 @@ describe('the checks themselves', () => {
   })
 
   it('when a kustomization uses a field the renderer does not know, then rendering fails instead of guessing', () => {
-    expect(kustomize(`${k8s}base`).length).toBe(10)
+    expect(kustomize(`${k8s}base`).length).toBe(11)
     const dir = fileURLToPath(new URL('./fixtures/kustomize-unsupported/', import.meta.url))
     expect(() => kustomize(dir)).toThrow('does not support namePrefix')
   })

@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Product } from '@shop/contracts'
-import { notFound, sharedPerKey, SpanKind, traceHeaders, unavailable, type Log, type Tracing } from '@shop/kit'
+import { notFound, sharedPerKey, SpanKind, traceHeaders, unavailable, type Log, type ServiceCredential, type Tracing } from '@shop/kit'
 
 /**
  * The synchronous call to product: a timeout, one retry when the connection fails, and every
@@ -9,16 +9,19 @@ import { notFound, sharedPerKey, SpanKind, traceHeaders, unavailable, type Log, 
  * (`sharedPerKey`): each order is still checked against an answer product gave after the order
  * arrived, but a burst on one product costs one call per round trip, not one per order. The
  * shared call carries the first order's request id and trace parent.
+ * order calls as itself: its own bearer token (scope `products:check`, `credential`), so product
+ * counts these calls in the bucket of the order service, never in an anonymous address's. A 429
+ * from product (should it ever come) is a 503 with product's own Retry-After.
  */
 const isProduct = TypeCompiler.Compile(Product)
 
-export function createProductClient(baseUrl: string, timeoutMs: number, log: Log, tracing: Tracing) {
+export function createProductClient(baseUrl: string, timeoutMs: number, log: Log, tracing: Tracing, credential?: ServiceCredential) {
   // a client span per call; product's server span becomes its child through `traceparent`
   type Caller = { requestId: string; parent: Record<string, string> }
-  const attempt = (id: string, { requestId, parent }: Caller): Promise<Response> =>
+  const attempt = (id: string, { requestId, parent }: Caller, authorization?: { authorization: string }): Promise<Response> =>
     tracing.inSpan('GET /products/:id', { kind: SpanKind.CLIENT, parentFrom: parent, attributes: { 'http.request.method': 'GET', 'server.address': baseUrl } }, (span) =>
       fetch(`${baseUrl}/products/${id}`, {
-        headers: { accept: 'application/json', 'x-request-id': requestId, ...traceHeaders() },
+        headers: { accept: 'application/json', 'x-request-id': requestId, ...authorization, ...traceHeaders() },
         signal: AbortSignal.timeout(timeoutMs),
       }).then((res) => {
         span?.setAttribute('http.response.status_code', res.status)
@@ -28,17 +31,27 @@ export function createProductClient(baseUrl: string, timeoutMs: number, log: Log
 
   const check = sharedPerKey(async (id: string, caller: Caller): Promise<Product> => {
     const { requestId } = caller
+    // a 503 of its own when the identity provider cannot give order a token
+    const authorization = credential ? { authorization: await credential.authorization() } : undefined
     let res: Response
     try {
-      res = await attempt(id, caller).catch((err) => {
+      res = await attempt(id, caller, authorization).catch((err) => {
         if ((err as Error).name === 'TimeoutError') throw err
-        return attempt(id, caller) // one retry, on a connection error only
+        return attempt(id, caller, authorization) // one retry, on a connection error only
       })
     } catch (err) {
       log.warn('product service unreachable', { productId: id, requestId, err: String(err) })
       throw unavailable('The product service is not answering; try again shortly.', 2)
     }
     if (res.status === 404) throw notFound(`product ${id}`)
+    if (res.status === 429) {
+      const retryAfter = Number(res.headers.get('retry-after'))
+      log.warn('product service rate-limited the order service', { productId: id, requestId, retryAfter })
+      throw unavailable('The product service is busy; try again shortly.', Number.isInteger(retryAfter) && retryAfter > 0 ? retryAfter : 2)
+    }
+    if (res.status === 401 || res.status === 403)
+      // a configuration fault between the services (keys, issuer, audience), not the customer's
+      log.error("product service refused order's credential", { productId: id, requestId, status: res.status, why: res.headers.get('www-authenticate') })
     const body: unknown = await res.json().catch(() => undefined)
     if (res.status !== 200 || !isProduct.Check(body)) {
       log.warn('product service answered unexpectedly', { productId: id, requestId, status: res.status })

@@ -14,7 +14,13 @@ import { createStore } from './store.ts'
  */
 export async function startOrder(config: OrderConfig) {
   const base = await connectService('order', config, new URL('../migrations/', import.meta.url))
-  const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log, base.tracing)
+  // order calls product as itself; with auth on, a credential is required (see README, Security)
+  const credential = base.credentialFor('products:check')
+  if (!credential && config.auth.enabled)
+    throw new Error(
+      'AUTH is on but order has no credential for its calls to product: set SERVICE_PRIVATE_JWK (bun run token -- --service-keys), or SERVICE_TOKEN_URL with SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET',
+    )
+  const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log, base.tracing, credential)
   const cache = ordersCache(base.cache)
   const store = createStore(base.sql)
   const saga = sagaMetrics(base.metrics, store.countPending)

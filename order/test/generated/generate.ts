@@ -6,19 +6,20 @@
  */
 import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
-import { access, createLog, createMetrics, createTracing, EVERYONE, type AppBase } from '@shop/kit'
+import { access, createLog, createMetrics, createTracing, createVerifier, type AppBase } from '@shop/kit'
 import { createApp as productApp } from '@shop/product/app'
 import { createApp as orderApp } from '../../src/app.ts'
 
 // the document needs the route table only: no connection behind the app
 const log = createLog('generate', 'silent')
-const limits = { windowSeconds: 60, perWindow: { orders: 1, writes: 1, reads: 1 } }
+const limits = { windowSeconds: 60, perWindow: { orders: 1, writes: 1, reads: 1, services: 1 }, authFailures: 1 }
 const base: AppBase = {
   log,
   checks: {} as AppBase['checks'],
   exchange: 'shop.events',
   http: { auth: 'on', maxBodyBytes: 65_536, metrics: true },
-  access: access(async () => EVERYONE, { count: async () => undefined }, limits, log),
+  access: access(createVerifier({ enabled: false } as never), { count: async () => undefined }, limits, log, () => 'unknown'),
+  clientOf: () => 'unknown',
   tracing: createTracing({ serviceName: 'generate', sampler: 'always_off', scheduleDelayMs: 5000 }),
   metrics: createMetrics('generate'),
 }
