@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'Forbidden'
   | 'TooLarge'
   | 'TooManyRequests'
+  | 'PreconditionFailed'
 
 /**
  * A failure the caller can act on. Use cases throw these; the HTTP layer maps the kind to a
@@ -31,6 +32,9 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError('NotFound', `${what} was not found`)
 export const conflict = (message: string, fields: FieldError[] = []) => new DomainError('Conflict', message, fields)
+/** A conditional request (If-Match, say) whose condition does not hold; `headers` can say the current state (ETag). */
+export const preconditionFailed = (field: string, message: string, headers: Record<string, string> = {}) =>
+  new DomainError('PreconditionFailed', message, [{ field, message }], undefined, headers)
 export const invalid = (field: string, message: string) => new DomainError('Invalid', message, [{ field, message }])
 export const unavailable = (message: string, retryAfterSeconds = 1) =>
   new DomainError('Unavailable', message, [], retryAfterSeconds)

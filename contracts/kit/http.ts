@@ -15,6 +15,7 @@ const statusOfKind: Record<ErrorKind, number> = {
   Forbidden: 403,
   TooLarge: 413,
   TooManyRequests: 429,
+  PreconditionFailed: 412,
 }
 
 /** Ids a caller may choose: short and plain, so they can go into headers, logs and events as they are. */

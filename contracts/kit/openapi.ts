@@ -32,6 +32,7 @@ export const docHeaders = {
   'RateLimit-Remaining': header('Requests left in this window', { type: 'integer' }),
   'RateLimit-Reset': header('Seconds until the window ends', { type: 'integer' }),
   'RateLimit-Policy': header('The limit and its window, e.g. `120;w=60`'),
+  ETag: header('The version of the resource as a strong entity tag (`"3"`): send it back as If-None-Match to read, or If-Match to write'),
   'Idempotent-Replayed': header('Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', {
     type: 'string',
     enum: ['true'],
@@ -50,6 +51,7 @@ const standardDescriptions: Record<number, string> = {
   200: 'OK',
   201: 'Created; `Location` names it',
   204: 'Done; no content',
+  304: 'Not modified: the copy the client holds is current; no body',
   400: 'The request is not valid; `errors` names each offending field',
   401: 'No valid bearer token: missing, malformed, expired, not yet valid, wrong issuer or audience, or badly signed',
   403: 'The token lacks the scope this operation needs',
@@ -57,6 +59,7 @@ const standardDescriptions: Record<number, string> = {
   415: 'The body is not `application/json`',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  412: 'A precondition (If-Match) does not hold: the resource changed since it was read; nothing was written',
   422: 'Well-formed but refused',
   429: 'Too many requests from this caller in this window; try again after `Retry-After` seconds',
   503: 'A dependency is unavailable; try again after `Retry-After` seconds',
@@ -128,7 +131,7 @@ function responses(hooks: Json, names: Map<unknown, string>) {
     const own = extra[code] ?? {}
     const problem = isProblem(schema)
     const headerNames: DocHeader[] = ['X-Request-Id', 'X-Correlation-Id', ...((problem ? problemHeaders : headersByStatus)[status] ?? [])]
-    const isEmpty = status === 204 || !schema || (schema as Json).type === 'undefined'
+    const isEmpty = status === 204 || status === 304 || !schema || (schema as Json).type === 'undefined'
     out[code] = {
       description: own.description ?? standardDescriptions[status] ?? 'Response',
       headers: { ...Object.fromEntries(headerNames.map((h) => [h, headerRef(h)])), ...own.headers },

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Product } from '@shop/contracts'
 import { notFound, sharedPerKey, SpanKind, traceHeaders, unavailable, type Log, type ServiceCredential, type Tracing } from '@shop/kit'
@@ -13,7 +14,9 @@ import { notFound, sharedPerKey, SpanKind, traceHeaders, unavailable, type Log, 
  * counts these calls in the bucket of the order service, never in an anonymous address's. A 429
  * from product (should it ever come) is a 503 with product's own Retry-After.
  */
-const isProduct = TypeCompiler.Compile(Product)
+// without `version`: order needs only the price and stock, and a product replica from before the
+// ETag (mid-rollout) answers without it
+const isProduct = TypeCompiler.Compile(Type.Omit(Product, ['version']))
 
 export function createProductClient(baseUrl: string, timeoutMs: number, log: Log, tracing: Tracing, credential?: ServiceCredential) {
   // a client span per call; product's server span becomes its child through `traceparent`
@@ -57,7 +60,7 @@ export function createProductClient(baseUrl: string, timeoutMs: number, log: Log
       log.warn('product service answered unexpectedly', { productId: id, requestId, status: res.status })
       throw unavailable('The product service answered unexpectedly; try again shortly.', 2)
     }
-    return body
+    return body as Product
   })
 
   return {

@@ -32,7 +32,20 @@ describe('a client generated from the OpenAPI documents', () => {
     const first = await products.GET('/products/{id}', { params: { path: { id } } })
     const second = await products.GET('/products/{id}', { params: { path: { id } } })
     expect([first.response.headers.get('x-cache'), second.response.headers.get('x-cache')]).toEqual(['MISS', 'HIT'])
-    expect(second.data).toMatchObject({ id, name: 'Generated', price: '4.20', qty: 5 })
+    expect(second.data).toMatchObject({ id, name: 'Generated', price: '4.20', qty: 5, version: 1 })
+
+    // stock changed the two safe ways: by a delta, and absolutely only at the version read
+    const etag = second.response.headers.get('etag')!
+    const restocked = await products.PATCH('/products/{id}', { params: { path: { id } }, body: { qtyDelta: 3 } })
+    expect(restocked.data).toMatchObject({ qty: 8, version: 2 })
+    const stale = await products.PATCH('/products/{id}', { params: { path: { id }, header: { 'if-match': etag } }, body: { qty: 1 } })
+    expect(stale.response.status).toBe(412)
+    expect(stale.error?.errors?.map((e) => e.field)).toEqual(['headers.if-match'])
+    const current = restocked.response.headers.get('etag')!
+    const set = await products.PATCH('/products/{id}', { params: { path: { id }, header: { 'if-match': current } }, body: { qty: 5 } })
+    expect(set.data).toMatchObject({ qty: 5, version: 3 })
+    const unchanged = await products.GET('/products/{id}', { params: { path: { id }, header: { 'if-none-match': set.response.headers.get('etag')! } } })
+    expect([unchanged.response.status, unchanged.data]).toEqual([304, undefined])
 
     const placed = await orders.POST('/orders', {
       params: { header: { 'idempotency-key': crypto.randomUUID() } },

@@ -1,8 +1,9 @@
 import { pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
-import { newEvent, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
+import { conflict, DomainError, newEvent, notFound, preconditionFailed, toMoney, traceIdsOf, type Log } from '@shop/kit'
 import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
-import type { ProductChanges, StockOutcome, Store } from './store.ts'
+import { etagOf } from './etag.ts'
+import type { NotWritten, ProductChanges, StockOutcome, Store } from './store.ts'
 
 const stockRequest = (e: OrderCreated) => ({ orderId: e.orderId, productId: e.productId, qty: e.qty, eventId: e.eventId })
 
@@ -11,6 +12,30 @@ const answers = ({ orderId, productId, qty }: OrderCreated, headers: Record<stri
   reserved: newEvent('stock.reserved', { orderId, productId, qty }, headers),
   rejected: newEvent('stock.rejected', { orderId, productId, qty, reason: 'insufficient_stock' }, headers),
 })
+
+const bothStocks = () =>
+  new DomainError('Invalid', 'Send either qty (the stock, absolutely) or qtyDelta (a change of it), not both', [
+    { field: 'body.qty', message: 'not with qtyDelta' },
+    { field: 'body.qtyDelta', message: 'not with qty' },
+  ])
+
+/** Why nothing was written, as the error the caller gets. */
+function refusal(id: string, outcome: NotWritten): DomainError {
+  switch (outcome.status) {
+    case 'missing':
+      return notFound(`product ${id}`)
+    case 'stale':
+      return preconditionFailed(
+        'headers.if-match',
+        `product ${id} has changed since the version If-Match names: its ETag is now ${etagOf(outcome.version)}; read it again before writing`,
+        { etag: etagOf(outcome.version) },
+      )
+    case 'stockOutOfRange':
+      return conflict(`qtyDelta would take the stock of product ${id} ${outcome.below ? 'below 0' : 'past 2147483647'}`, [
+        { field: 'body.qtyDelta', message: outcome.below ? 'more than is in stock' : 'more than the stock can hold' },
+      ])
+  }
+}
 
 export function createProducts(store: Store, cache: ProductCache, log: Log) {
   /** Forgets the cached products whose stock changed, once each, and says what happened. */
@@ -42,19 +67,21 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
 
     list: (query: PageQuery) => store.list(pageLimit(query), query.cursor),
 
-    async update(id: string, input: UpdateProduct): Promise<Product> {
+    /** `versions`: only while the product is at one of them (If-Match); undefined: whatever its version. */
+    async update(id: string, input: UpdateProduct, versions?: number[]): Promise<Product> {
+      if (input.qty !== undefined && input.qtyDelta !== undefined) throw bothStocks()
       const { price, ...rest } = input
       const changes: ProductChanges = price === undefined ? rest : { ...rest, price: toMoney(price, 'body.price') }
-      const product = await store.update(id, changes)
+      const outcome = await store.update(id, changes, versions)
+      if (outcome.status !== 'written') throw refusal(id, outcome)
       await cache.forget(id)
-      if (!product) throw notFound(`product ${id}`)
-      return product
+      return outcome.product
     },
 
-    async remove(id: string): Promise<void> {
-      const removed = await store.remove(id)
+    async remove(id: string, versions?: number[]): Promise<void> {
+      const outcome = await store.remove(id, versions)
+      if (outcome.status !== 'written') throw refusal(id, outcome)
       await cache.forget(id)
-      if (!removed) throw notFound(`product ${id}`)
     },
 
     /** order.created: take the stock once and answer with stock.reserved or stock.rejected. */

@@ -1,6 +1,18 @@
 import { Elysia } from 'elysia'
-import { CreateProduct, IdParams, PageQuery, Problem, Product, ProductPage, UpdateProduct, ValidationProblem } from '@shop/contracts'
+import {
+  CreateProduct,
+  IdParams,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  PageQuery,
+  Problem,
+  Product,
+  ProductPage,
+  UpdateProduct,
+  ValidationProblem,
+} from '@shop/contracts'
 import { described, type Access, type AppBase } from '@shop/kit'
+import { etagOf, notModified, notModifiedResponse, versionsAllowed } from './etag.ts'
 import type { Products } from './products.ts'
 
 const tags = ['products']
@@ -11,6 +23,8 @@ const failures = { 400: ValidationProblem, 503: Problem }
 // (413 and 415 for a body, 401/403/429 for the access rule: the kit documents those itself)
 const writeFailures = { ...failures, 422: Problem }
 const notANumber = { 422: { description: 'A JSON number `price` with more than 2 fraction digits' } }
+const noProduct = { description: 'No product with this id (whatever If-Match says)' }
+const changedMeanwhile = described('If-Match names none of the versions: the product changed since it was read; nothing was written. `ETag` is the current one', 'ETag')
 
 /** HTTP only: shapes come from contracts/, decisions from products.ts, errors from the kit. */
 export const productRoutes = (products: Products, guard: AppBase['access']) =>
@@ -22,6 +36,7 @@ export const productRoutes = (products: Products, guard: AppBase['access']) =>
         const product = await products.create(body)
         set.status = 201
         set.headers.location = `/products/${product.id}`
+        set.headers.etag = etagOf(product.version)
         return product
       },
       {
@@ -33,7 +48,7 @@ export const productRoutes = (products: Products, guard: AppBase['access']) =>
           tags,
           summary: 'Create a product',
           description: 'Price is an exact decimal (string, or a JSON number with at most 2 fraction digits).',
-          responses: notANumber,
+          responses: { 201: described('The product; `Location` names it', 'ETag'), ...notANumber },
         },
       },
     )
@@ -51,53 +66,83 @@ export const productRoutes = (products: Products, guard: AppBase['access']) =>
     })
     .get(
       '/:id',
-      async ({ params, set }) => {
+      async ({ params, headers, set }) => {
         const { product, hit } = await products.get(params.id)
         set.headers['x-cache'] = hit ? 'HIT' : 'MISS'
+        set.headers.etag = etagOf(product.version)
+        // a 304 is no Product, so Elysia's types (one per response schema) do not know it
+        if (notModified(headers['if-none-match'], product.version)) return notModifiedResponse(set.headers) as never
         return product
       },
       {
         access: anyone,
         params: IdParams,
+        headers: IfNoneMatchHeaders,
         response: { 200: Product, 404: Problem, ...failures },
         detail: {
           operationId: 'getProduct',
           tags,
           summary: 'Get a product',
-          description: 'Served through Redis; `X-Cache: HIT|MISS` says which.',
-          responses: { 200: described('The product', 'X-Cache'), 404: { description: 'No product with this id' } },
+          description:
+            'Served through Redis; `X-Cache: HIT|MISS` says which. `ETag` is the product\'s version; sent back as ' +
+            '`If-None-Match`, it gets a 304 without a body while the product has not changed (stock included).',
+          responses: {
+            200: described('The product', 'X-Cache', 'ETag'),
+            304: described('Not modified: If-None-Match names the current ETag; no body', 'X-Cache', 'ETag'),
+            404: { description: 'No product with this id' },
+          },
         },
       },
     )
-    .patch('/:id', ({ params, body }) => products.update(params.id, body), {
-      access: staff,
-      params: IdParams,
-      body: UpdateProduct,
-      response: { 200: Product, 404: Problem, ...writeFailures },
-      detail: {
-        operationId: 'updateProduct',
-        tags,
-        summary: 'Change name, price or stock',
-        description: 'Sets the fields sent (`qty` absolutely); invalidates the cached product.',
-        responses: { 200: { description: 'The product as changed' }, 404: { description: 'No product with this id' }, ...notANumber },
+    .patch(
+      '/:id',
+      async ({ params, body, headers, set }) => {
+        const product = await products.update(params.id, body, versionsAllowed(headers['if-match']))
+        set.headers.etag = etagOf(product.version)
+        return product
       },
-    })
+      {
+        access: staff,
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: UpdateProduct,
+        response: { 200: Product, 404: Problem, 409: Problem, 412: Problem, ...writeFailures },
+        detail: {
+          operationId: 'updateProduct',
+          tags,
+          summary: 'Change name, price or stock',
+          description:
+            'Sets the fields sent in one statement; invalidates the cached product. Stock: `qtyDelta` adds to it (or takes ' +
+            'from it) as it is when the change lands, so stock orders took since you read it stays taken. `qty` sets it ' +
+            'absolutely: send it with `If-Match: <the ETag you read>`, else a stock change made since your read (an order ' +
+            'taking stock) is overwritten; with If-Match such a change gets a 412 instead and you read again.',
+          responses: {
+            200: described('The product as changed; `ETag` is its new version', 'ETag'),
+            404: noProduct,
+            409: { description: '`qtyDelta` would take the stock below 0 (or past 2147483647); nothing was written' },
+            412: changedMeanwhile,
+            422: { description: '`qty` and `qtyDelta` together, or a JSON number `price` with more than 2 fraction digits' },
+          },
+        },
+      },
+    )
     .delete(
       '/:id',
-      async ({ params, set }) => {
-        await products.remove(params.id)
+      async ({ params, headers, set }) => {
+        await products.remove(params.id, versionsAllowed(headers['if-match']))
         set.status = 204
       },
       {
         access: staff,
         params: IdParams,
-        response: { 404: Problem, ...failures },
+        headers: IfMatchHeaders,
+        response: { 404: Problem, 412: Problem, ...failures },
         detail: {
           operationId: 'deleteProduct',
           tags,
           summary: 'Delete a product',
-          description: 'Invalidates the cached product.',
-          responses: { 204: { description: 'Deleted' }, 404: { description: 'No product with this id' } },
+          description: 'Invalidates the cached product. With `If-Match`, only while the product is at that version.',
+          responses: { 204: { description: 'Deleted' }, 404: noProduct, 412: changedMeanwhile },
         },
       },
     )

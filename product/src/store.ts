@@ -1,19 +1,27 @@
 import type { Product, StockRejectionReason } from '@shop/contracts'
 import { eventsCommitted, isUniqueViolation, outboxRow, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 
-type Row = { id: string; name: string; price: string; qty: number; createdAt: Date; updatedAt: Date }
+type Row = { id: string; name: string; price: string; qty: number; version: number; createdAt: Date; updatedAt: Date }
 
 const toProduct = (r: Row): Product => ({
   id: r.id,
   name: r.name,
   price: r.price,
   qty: r.qty,
+  version: r.version,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 })
 
 export type NewProduct = { id: string; name: string; price: string; qty: number }
-export type ProductChanges = Partial<Pick<NewProduct, 'name' | 'price' | 'qty'>>
+/** `qty` sets the stock, `qtyDelta` adds to it (at the moment of the write); at most one of them. */
+export type ProductChanges = Partial<Pick<NewProduct, 'name' | 'price' | 'qty'>> & { qtyDelta?: number }
+/**
+ * Why a write wrote nothing. `versions`: the write's If-Match (undefined: any version); a product
+ * at another one is `stale`. `stockOutOfRange`: a qtyDelta would take the stock below 0 (the CHECK
+ * constraint) or past what an integer holds.
+ */
+export type NotWritten = { status: 'missing' } | { status: 'stale'; version: number } | { status: 'stockOutOfRange'; below: boolean }
 export type StockRequest = { orderId: string; eventId: string; productId: string; qty: number }
 export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason: StockRejectionReason } | { status: 'duplicate' }
 
@@ -64,7 +72,7 @@ async function writeDecisions(tx: Tx, decided: Decided[]) {
   const col = <T>(list: Decided[], f: (d: Decided) => T) => list.map(f)
   await tx`
     with taken as (
-      update products p set qty = p.qty - t.qty, updated_at = now()
+      update products p set qty = p.qty - t.qty, version = p.version + 1, updated_at = now()
       from unnest(${[...taken.keys()]}::uuid[], ${[...taken.values()]}::int[]) as t(id, qty)
       where p.id = t.id
     ),
@@ -79,7 +87,20 @@ async function writeDecisions(tx: Tx, decided: Decided[]) {
                          ${rows.map((r) => r.payload as never)}::jsonb[], ${rows.map((r) => r.headers as never)}::jsonb[])`
 }
 
+const isStockBelowZero = (err: unknown) =>
+  (err as { code?: string }).code === '23514' && (err as { constraint_name?: string }).constraint_name === 'products_qty_check'
+const isOutOfRange = (err: unknown) => (err as { code?: string }).code === '22003'
+
 export function createStore(sql: Sql) {
+  const onlyAt = (versions?: number[]) => (versions ? sql`and version = any(${versions}::int[])` : sql``)
+
+  /** A conditional write that matched no row: the product is gone, or (with If-Match) at another version. */
+  async function whyNotWritten(id: string, versions?: number[]): Promise<NotWritten> {
+    if (!versions) return { status: 'missing' }
+    const [row] = await sql<{ version: number }[]>`select version from products where id = ${id}`
+    return row ? { status: 'stale', version: row.version } : { status: 'missing' }
+  }
+
   /**
    * Orders that arrived together, decided as if taken one at a time in arrival order, in one
    * transaction of three statements whatever the batch size: lock the products (in id order, so
@@ -125,15 +146,30 @@ export function createStore(sql: Sql) {
       return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null }
     },
 
-    async update(id: string, changes: ProductChanges): Promise<Product | undefined> {
-      const [row] = await sql<Row[]>`
-        update products set ${sql(changes)}, updated_at = now() where id = ${id} returning *`
-      return row && toProduct(row)
+    /**
+     * One conditional statement: the fields sent (a field not sent keeps its value), the stock set
+     * or moved by a delta, the version bumped, all only while the product is at one of `versions`.
+     */
+    async update(id: string, changes: ProductChanges, versions?: number[]): Promise<{ status: 'written'; product: Product } | NotWritten> {
+      const { name = null, price = null, qty = null, qtyDelta = 0 } = changes
+      try {
+        const [row] = await sql<Row[]>`
+          update products
+          set name = coalesce(${name}::text, name), price = coalesce(${price}::numeric, price),
+              qty = coalesce(${qty}::int, qty) + ${qtyDelta}::int, version = version + 1, updated_at = now()
+          where id = ${id} ${onlyAt(versions)}
+          returning *`
+        return row ? { status: 'written', product: toProduct(row) } : whyNotWritten(id, versions)
+      } catch (err) {
+        if (isStockBelowZero(err)) return { status: 'stockOutOfRange', below: true }
+        if (changes.qtyDelta !== undefined && isOutOfRange(err)) return { status: 'stockOutOfRange', below: false }
+        throw err
+      }
     },
 
-    async remove(id: string): Promise<boolean> {
-      const rows = await sql`delete from products where id = ${id}`
-      return rows.count > 0
+    async remove(id: string, versions?: number[]): Promise<{ status: 'written' } | NotWritten> {
+      const rows = await sql`delete from products where id = ${id} ${onlyAt(versions)}`
+      return rows.count > 0 ? { status: 'written' } : whyNotWritten(id, versions)
     },
 
     /**
@@ -160,7 +196,7 @@ export function createStore(sql: Sql) {
           where order_id = ${orderId} and status = 'reserved'
           returning product_id, qty
         )
-        update products p set qty = p.qty + r.qty, updated_at = now()
+        update products p set qty = p.qty + r.qty, version = p.version + 1, updated_at = now()
         from released r where p.id = r.product_id
         returning p.id as product_id`
       return row

@@ -38,6 +38,7 @@ describe("product's OpenAPI document against the server's answers", () => {
     await send('GET', item, '/products/nope')
     await send('GET', item, `/products/${unknownId}`)
     await send('GET', item, `/products/${id}`, { token: 'not-a-jwt' })
+    await send('GET', item, `/products/${id}`, { headers: { 'if-none-match': created.headers.get('etag')! } })
     await send('PATCH', item, `/products/${id}`, { body: { qty: 4 } })
     await send('PATCH', item, `/products/${id}`, { body: { qty: -4 } })
     await send('PATCH', item, `/products/${id}`, { body: 'qty=4', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
@@ -46,6 +47,10 @@ describe("product's OpenAPI document against the server's answers", () => {
     await send('PATCH', item, `/products/${id}`, { body: huge })
     await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, token: null })
     await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, token: customer })
+    await send('PATCH', item, `/products/${id}`, { body: { qtyDelta: -1000 } })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: 4, qtyDelta: 1 } })
+    await send('PATCH', item, `/products/${id}`, { body: { qty: 4 }, headers: { 'if-match': created.headers.get('etag')! } }) // stale by now
+    await send('DELETE', item, `/products/${id}`, { headers: { 'if-match': created.headers.get('etag')! } })
     await send('DELETE', item, '/products/nope')
     await send('DELETE', item, `/products/${unknownId}`)
     await send('DELETE', item, `/products/${id}`, { token: null })

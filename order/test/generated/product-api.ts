@@ -67,21 +67,21 @@ export interface paths {
         };
         /**
          * Get a product
-         * @description Served through Redis; `X-Cache: HIT|MISS` says which.
+         * @description Served through Redis; `X-Cache: HIT|MISS` says which. `ETag` is the product's version; sent back as `If-None-Match`, it gets a 304 without a body while the product has not changed (stock included).
          */
         get: operations["getProduct"];
         put?: never;
         post?: never;
         /**
          * Delete a product
-         * @description Invalidates the cached product.
+         * @description Invalidates the cached product. With `If-Match`, only while the product is at that version.
          */
         delete: operations["deleteProduct"];
         options?: never;
         head?: never;
         /**
          * Change name, price or stock
-         * @description Sets the fields sent (`qty` absolutely); invalidates the cached product.
+         * @description Sets the fields sent in one statement; invalidates the cached product. Stock: `qtyDelta` adds to it (or takes from it) as it is when the change lands, so stock orders took since you read it stays taken. `qty` sets it absolutely: send it with `If-Match: <the ETag you read>`, else a stock change made since your read (an order taking stock) is overwritten; with If-Match such a change gets a 412 instead and you read again.
          */
         patch: operations["updateProduct"];
         trace?: never;
@@ -165,6 +165,11 @@ export interface components {
             /** @description units in stock */
             qty: number;
             /**
+             * @description grows with every change of the product, stock included (an order taking stock, a cancel giving it back); the ETag is this number in quotes (`"3"`), for If-None-Match and If-Match
+             * @example 3
+             */
+            version: number;
+            /**
              * Format: date-time
              * @example 2026-11-25T10:00:00.000Z
              */
@@ -192,7 +197,7 @@ export interface components {
         /**
          * @example {
          *       "price": "17.49",
-         *       "qty": 25
+         *       "qtyDelta": 5
          *     }
          */
         UpdateProduct: {
@@ -203,8 +208,16 @@ export interface components {
              * @example 19.99
              */
             price?: components["schemas"]["Money"] | number;
-            /** @example 10 */
+            /**
+             * @description the stock, set absolutely: send it with If-Match, or a stock change made since your read is overwritten
+             * @example 10
+             */
             qty?: number;
+            /**
+             * @description units to add (or, negative, to remove) atomically: `qty = qty + qtyDelta` at the moment of the change, so stock orders took meanwhile is never overwritten; refused (409) when it would take the stock below 0. Not with `qty`.
+             * @example 5
+             */
+            qtyDelta?: number;
         };
         ProductPage: {
             items: components["schemas"]["Product"][];
@@ -236,6 +249,8 @@ export interface components {
         "RateLimit-Reset": number;
         /** @description The limit and its window, e.g. `120;w=60` */
         "RateLimit-Policy": string;
+        /** @description The version of the resource as a strong entity tag (`"3"`): send it back as If-None-Match to read, or If-Match to write */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -397,12 +412,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created; `Location` names it */
+            /** @description The product; `Location` names it */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -510,7 +526,13 @@ export interface operations {
     getProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The ETags of the copies the client holds (weak comparison): when one is current, 304 without a body. `*`, or ETags separated by commas (`"3"`, `W/"2", "3"`).
+                 * @example "7"
+                 */
+                "if-none-match"?: string;
+            };
             path: {
                 /** @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24 */
                 id: string;
@@ -525,11 +547,23 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Product"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current ETag; no body */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is not valid; `errors` names each offending field */
             400: {
@@ -598,7 +632,13 @@ export interface operations {
     deleteProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the product is still at one of these versions (strong comparison; `*`: any that exists), else 412 and nothing is written. `*`, or ETags separated by commas (`"3"`, `W/"2", "3"`).
+                 * @example *
+                 */
+                "if-match"?: string;
+            };
             path: {
                 /** @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24 */
                 id: string;
@@ -651,11 +691,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No product with this id */
+            /** @description No product with this id (whatever If-Match says) */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names none of the versions: the product changed since it was read; nothing was written. `ETag` is the current one */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -695,7 +747,13 @@ export interface operations {
     updateProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the product is still at one of these versions (strong comparison; `*`: any that exists), else 412 and nothing is written. `*`, or ETags separated by commas (`"3"`, `W/"2", "3"`).
+                 * @example *
+                 */
+                "if-match"?: string;
+            };
             path: {
                 /** @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24 */
                 id: string;
@@ -707,18 +765,19 @@ export interface operations {
                 /**
                  * @example {
                  *       "price": "17.49",
-                 *       "qty": 25
+                 *       "qtyDelta": 5
                  *     }
                  */
                 "application/json": components["schemas"]["UpdateProduct"];
             };
         };
         responses: {
-            /** @description The product as changed */
+            /** @description The product as changed; `ETag` is its new version */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -760,11 +819,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No product with this id */
+            /** @description No product with this id (whatever If-Match says) */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `qtyDelta` would take the stock below 0 (or past 2147483647); nothing was written */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names none of the versions: the product changed since it was read; nothing was written. `ETag` is the current one */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -793,7 +875,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A JSON number `price` with more than 2 fraction digits */
+            /** @description `qty` and `qtyDelta` together, or a JSON number `price` with more than 2 fraction digits */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
