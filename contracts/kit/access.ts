@@ -37,7 +37,7 @@ const windowOf = (window: number) => Math.floor(Date.now() / 1000 / window) * wi
  * even parsed. A replica learns the shared count with each refusal it sees itself, so across n
  * replicas an address gets at most n - 1 refusals more than the limit.
  */
-function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings) {
+function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings, log: Log) {
   const window = limits.windowSeconds
   const limit = limits.authFailures
   const known = new Map<string, { count: number; started: number }>()
@@ -54,9 +54,12 @@ function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings) {
         if (known.size >= MAX_TRACKED_ADDRESSES) known.delete(known.keys().next().value!)
         known.set(address, (seen = { count: 0, started }))
       }
+      const before = seen.count
       seen.count++
       const total = await cache.count(`rl:refused:ip:${address}:${started}`, window)
       if (total !== undefined) seen.count = Math.max(seen.count, total)
+      // once per address and window, not once per token
+      if (before < limit && seen.count >= limit) log.warn('refused tokens over the limit; 429 until the window ends', { client: address, limit, window })
     },
   }
 }
@@ -79,7 +82,7 @@ export function access(verify: Verifier, cache: Pick<Cache, 'count'>, limits: Li
     writes: cache.count,
     orders: cache.count,
   }
-  const refused = refusedTokens(cache, limits)
+  const refused = refusedTokens(cache, limits, log)
   const failures = metrics?.counter('shop_auth_failures_total', 'Bearer tokens refused, by reason (limited: refused unread, the address being over its limit)', ['reason'])
 
   async function charge(bucket: Bucket, who: string) {

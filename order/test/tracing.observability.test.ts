@@ -3,7 +3,15 @@ import { client, eventually, isolate, spawnService, type Isolated, type ServiceP
 
 // An OTLP/HTTP receiver on a free local port, as a collector would be, and both services as
 // processes exporting to it: one order must come back as one trace across both.
-type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; links?: { spanId: string }[] }
+type OtlpSpan = {
+  traceId: string
+  spanId: string
+  parentSpanId?: string
+  name: string
+  kind: number
+  links?: { spanId: string }[]
+  attributes?: { key: string; value: { stringValue?: string } }[]
+}
 type Received = OtlpSpan & { service: string }
 
 let iso: Isolated
@@ -62,6 +70,8 @@ describe('traces', () => {
         what: `${service} ${name} under ${parent.name}`,
       })
 
+    // the client as the service made it out (the peer here; behind TRUSTED_PROXIES, the visitor)
+    expect(root.attributes?.find((a) => a.key === 'client.address')?.value.stringValue).toBe('127.0.0.1')
     const check = await childOf(root, 'order', CLIENT, 'GET /products/:id')
     await childOf(check, 'product', SERVER, 'GET /products/:id')
     const published = await childOf(root, 'order', PRODUCER, 'order.created publish')
