@@ -98,8 +98,14 @@ export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
     )
 }
 
-/** Liveness says the process answers; readiness asks every dependency. */
-export const health = (checks: Record<string, () => Promise<unknown>>, auth: 'on' | 'off') =>
+/**
+ * Liveness says the process answers. Readiness says it can do its main job: only the `required`
+ * dependencies (its PostgreSQL) decide the 503 that takes a pod out of its Service. The others
+ * (Redis, RabbitMQ) being away is `degraded` with 200: the service still answers from
+ * PostgreSQL and keeps events in its outbox, and a cache or broker restart must not empty every
+ * Service at once.
+ */
+export const health = (checks: Record<string, () => Promise<unknown>>, auth: 'on' | 'off', required: readonly string[] = ['postgres']) =>
   new Elysia({ name: 'health' })
     .get('/health', () => ({ status: 'ok' as const }), {
       response: Health,
@@ -114,17 +120,21 @@ export const health = (checks: Record<string, () => Promise<unknown>>, auth: 'on
             return [name, up ? 'up' : 'down'] as const
           }),
         )
-        const ready = results.every(([, state]) => state === 'up')
-        if (!ready) set.status = 503
-        return { status: ready ? ('ready' as const) : ('not_ready' as const), auth, checks: Object.fromEntries(results) }
+        const down = results.filter(([, state]) => state === 'down').map(([name]) => name)
+        const status = down.some((name) => required.includes(name)) ? ('not_ready' as const) : down.length ? ('degraded' as const) : ('ready' as const)
+        if (status === 'not_ready') set.status = 503
+        return { status, auth, checks: Object.fromEntries(results) }
       },
       {
         response: { 200: Readiness, 503: Readiness },
         detail: {
           operationId: 'ready',
           tags: ['ops'],
-          summary: 'Readiness: PostgreSQL, Redis and RabbitMQ answer',
-          responses: { 200: { description: 'Every dependency answers' }, 503: { description: 'A dependency does not answer; `checks` says which' } },
+          summary: 'Readiness: the service can serve (its PostgreSQL answers); Redis and RabbitMQ are reported',
+          responses: {
+            200: { description: '`ready`, or `degraded` when Redis or RabbitMQ is away (served without cache, events wait in the outbox)' },
+            503: { description: 'PostgreSQL does not answer; `checks` says what is down' },
+          },
         },
       },
     )

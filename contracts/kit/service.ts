@@ -9,6 +9,7 @@ import { serviceCredential } from './service-token.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
 import { createTracing, tracingPlugin } from './telemetry.ts'
 import { failedToStart } from './serve.ts'
+import { withTimeout } from './retry.ts'
 import { docs, health, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
@@ -45,6 +46,15 @@ export async function connectService(name: string, config: Config, migrations: U
     redis: cache.check,
     rabbitmq: bus.check,
   }
+  // what /ready reports, for alerts and dashboards: a degraded service still answers 200
+  metrics.gauge('shop_dependency_up', 'Whether a dependency answers (1) or not (0), as /ready asks it', async (gauge) => {
+    await Promise.all(
+      Object.entries(checks).map(async ([dependency, check]) => {
+        const up = await withTimeout<unknown>(check(), 2000, 'too slow').then(() => 1, () => 0)
+        gauge.set({ dependency }, up)
+      }),
+    )
+  }, ['dependency'])
   /**
    * Waits for the consumers to run, but not for ever: with RabbitMQ away the service still
    * serves HTTP (orders go to the outbox) and the consumers start when the broker is back.

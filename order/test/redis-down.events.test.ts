@@ -51,10 +51,13 @@ describe('when Redis is unreachable', () => {
     expect((await orders.get(`/orders/product/${p.id}`)).headers.get('x-cache')).toBe('MISS')
   })
 
-  it('then /ready says which dependency is down', async () => {
+  it('then /ready stays 200 (it serves from PostgreSQL), says degraded and which dependency is down, as /metrics does', async () => {
     const res = await products.get('/ready')
-    expect(res.status).toBe(503)
-    expectJson(res, 503, Readiness)
+    expectJson(res, 200, Readiness)
+    expect(res.body.status).toBe('degraded')
     expect(res.body.checks).toEqual({ postgres: 'up', redis: 'down', rabbitmq: 'up' })
+    const metrics = (await products.get('/metrics')).text
+    expect(metrics).toMatch(/shop_dependency_up\{[^}]*dependency="redis"[^}]*\} 0/)
+    expect(metrics).toMatch(/shop_dependency_up\{[^}]*dependency="postgres"[^}]*\} 1/)
   })
 })

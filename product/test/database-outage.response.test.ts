@@ -15,7 +15,12 @@ describe('when PostgreSQL goes away and comes back', () => {
     const during = await w.api.post('/products', { name: 'during', price: '1.00', qty: 1 })
     expectProblem(during, 503)
     expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0)
+    // without its database it cannot do its job: out of the Service until it is back
+    const ready = await w.api.get('/ready')
+    expect(ready.status).toBe(503)
+    expect(ready.body).toMatchObject({ status: 'not_ready', checks: { postgres: 'down', redis: 'up', rabbitmq: 'up' } })
     await w.db.restore()
+    await eventually(async () => (await w.api.get('/ready')).body.status === 'ready', { timeout: 15_000, what: 'ready again' })
     const after = await eventually(async () => {
       const r = await w.api.get(`/products/${p.id}`)
       return r.status === 200 && r

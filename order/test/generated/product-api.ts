@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: PostgreSQL, Redis and RabbitMQ answer */
+        /** Readiness: the service can serve (its PostgreSQL answers); Redis and RabbitMQ are reported */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -139,7 +139,8 @@ export interface components {
             status: "ok";
         };
         Readiness: {
-            status: "ready" | "not_ready";
+            /** @description `degraded`: Redis or RabbitMQ is away and the service serves without it (200); `not_ready`: PostgreSQL is (503) */
+            status: "ready" | "degraded" | "not_ready";
             /** @description `off` only when AUTH=off turned authentication off */
             auth: "on" | "off";
             /**
@@ -287,7 +288,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every dependency answers */
+            /** @description `ready`, or `degraded` when Redis or RabbitMQ is away (served without cache, events wait in the outbox) */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -298,7 +299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description A dependency does not answer; `checks` says which */
+            /** @description PostgreSQL does not answer; `checks` says what is down */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
