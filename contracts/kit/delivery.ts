@@ -158,7 +158,10 @@ export function createDelivery({
           retrying(() => c.handleBatch!(traced), {
             attempts: 1, // only passing failures are retried as a batch
             stop: isClosing,
-            onRetry: (err) => log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) }),
+            onRetry: (err) => {
+              failed.inc({ queue: c.queue })
+              log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) })
+            },
           }),
         )
         ch.ack(...group.map((d) => d.msg))

@@ -1,10 +1,18 @@
-/** Errors that say "try again later": a dependency is down or a transaction lost a race. */
+/**
+ * Errors that say "try again later": a dependency is down, refusing, read-only for a failover,
+ * or a transaction lost a race. Everything else is deterministic (a constraint, bad data) and
+ * retrying it cannot help.
+ */
 export function isTransient(err: unknown): boolean {
   const e = err as { code?: unknown; errno?: unknown } | undefined
   const code = String(e?.code ?? e?.errno ?? '')
   return (
     /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|CONNECTION_\w+|CONNECT_TIMEOUT)$/.test(code) ||
-    /^(08|53|57P)/.test(code) || // connection, resources, operator intervention
+    /^(08|53|57P)/.test(code) || // connection, resources (too many connections), shutting down, starting up
+    code === '55000' || // object not in prerequisite state: "database ... is not accepting connections"
+    code === '55P03' || // lock not available (lock_timeout)
+    code === '57014' || // query canceled (statement_timeout)
+    code === '25006' || // read-only transaction: a standby, or a primary just demoted
     code === '40001' || // serialization failure
     code === '40P01' // deadlock
   )
