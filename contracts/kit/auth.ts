@@ -170,17 +170,24 @@ export function createVerifier(settings: AuthSettings) {
     return token
   }
 
-  /** A token whose signature was checked here lately: its caller, at no cost. */
-  function remembered(authorization: string | null): Caller | undefined {
-    const token = authorization?.slice(7)
-    const known = token ? verified.get(token) : undefined
+  const knownCaller = (token: string): Caller | undefined => {
+    const known = verified.get(token)
     return known && known.until > Date.now() ? known.caller : undefined
+  }
+
+  /** A token whose signature was checked here lately: its caller, at no cost; else undefined. */
+  function remembered(authorization: string | null): Caller | undefined {
+    try {
+      return knownCaller(tokenOf(authorization))
+    } catch {
+      return undefined // the verifier itself says what is wrong with it
+    }
   }
 
   const verifier = async (authorization: string | null): Promise<Caller> => {
     const token = tokenOf(authorization)
-    const known = verified.get(token)
-    if (known && known.until > Date.now()) return known.caller
+    const known = knownCaller(token)
+    if (known) return known
     verified.delete(token)
     const fresh = await verify(token)
     if (verified.size >= REMEMBERED_TOKENS) verified.delete(verified.keys().next().value!)

@@ -98,6 +98,15 @@ export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
     )
 }
 
+/** Every dependency asked at once, each given 2 s: what /ready answers and /metrics reports. */
+export const dependencyStates = (checks: Record<string, () => Promise<unknown>>) =>
+  Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      const up = await withTimeout(check(), 2000, 'too slow').then(() => true, () => false)
+      return [name, up ? 'up' : 'down'] as const
+    }),
+  )
+
 /**
  * Liveness says the process answers. Readiness says it can do its main job: only the `required`
  * dependencies (its PostgreSQL) decide the 503 that takes a pod out of its Service. The others
@@ -114,12 +123,7 @@ export const health = (checks: Record<string, () => Promise<unknown>>, auth: 'on
     .get(
       '/ready',
       async ({ set }) => {
-        const results = await Promise.all(
-          Object.entries(checks).map(async ([name, check]) => {
-            const up = await withTimeout(check(), 2000, 'too slow').then(() => true, () => false)
-            return [name, up ? 'up' : 'down'] as const
-          }),
-        )
+        const results = await dependencyStates(checks)
         const down = results.filter(([, state]) => state === 'down').map(([name]) => name)
         const status = down.some((name) => required.includes(name)) ? ('not_ready' as const) : down.length ? ('degraded' as const) : ('ready' as const)
         if (status === 'not_ready') set.status = 503

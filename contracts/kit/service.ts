@@ -9,8 +9,7 @@ import { serviceCredential } from './service-token.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
 import { createTracing, tracingPlugin } from './telemetry.ts'
 import { failedToStart } from './serve.ts'
-import { withTimeout } from './retry.ts'
-import { docs, health, type ServiceDocs } from './docs.ts'
+import { dependencyStates, docs, health, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
 import { createRelay } from './outbox.ts'
@@ -48,12 +47,7 @@ export async function connectService(name: string, config: Config, migrations: U
   }
   // what /ready reports, for alerts and dashboards: a degraded service still answers 200
   metrics.gauge('shop_dependency_up', 'Whether a dependency answers (1) or not (0), as /ready asks it', async (gauge) => {
-    await Promise.all(
-      Object.entries(checks).map(async ([dependency, check]) => {
-        const up = await withTimeout<unknown>(check(), 2000, 'too slow').then(() => 1, () => 0)
-        gauge.set({ dependency }, up)
-      }),
-    )
+    for (const [dependency, state] of await dependencyStates(checks)) gauge.set({ dependency }, state === 'up' ? 1 : 0)
   }, ['dependency'])
   /**
    * Waits for the consumers to run, but not for ever: with RabbitMQ away the service still
