@@ -1,22 +1,51 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib'
 import type { EventName } from '@shop/contracts'
 import { createDelivery, settler, type Consumer } from './delivery.ts'
-import type { Log } from './log.ts'
+import { throttled, type Log } from './log.ts'
 import type { Instruments } from './telemetry.ts'
 import { retrying, withTimeout } from './retry.ts'
 
 export type { Consumer, Incoming } from './delivery.ts'
 
 export type Outgoing = { routingKey: EventName; eventId: string; payload: unknown; headers: Record<string, string> }
+
+/** What the bus knows of its broker now: for /ready, /health and the metrics. */
+export type BusState = {
+  /** `blocked`: the broker holds publishers back (a memory or disk alarm); events wait in the outbox */
+  connection: 'up' | 'down' | 'blocked'
+  consumers: Record<string, 'attached' | 'detached'>
+  /** set when a consumer stayed detached past the bound although the broker answers: restart me */
+  stuck?: string
+}
+
 export type Bus = {
-  /** Resolves only once the broker has confirmed every message (publisher confirms). */
+  /**
+   * Resolves once the broker has confirmed every message (publisher confirms); rejects at once
+   * while the broker blocks publishers, and after `publishTimeoutMs` at most.
+   */
   publish(messages: Outgoing[]): Promise<void>
-  /** Registers a consumer; it is (re)started on every (re)connection. Resolves once it runs. */
+  /**
+   * Registers a consumer: it is attached on every (re)connection and re-attached, its queue
+   * declared again, whenever the broker cancels it or closes its channel. Resolves once it runs.
+   */
   consume(consumer: Consumer): Promise<void>
   connected(): Promise<void>
-  check(): Promise<void>
+  /** throws while the broker cannot be reached; `blocked` while it holds publishers back */
+  check(): Promise<void | { state: 'blocked' }>
+  state(): BusState
   stopConsuming(): Promise<void>
   close(): Promise<void>
+}
+
+export type BusOptions = {
+  name?: string
+  queueType?: QueueType
+  /** the longest a publish waits for the socket to drain and for the broker's confirms */
+  publishTimeoutMs?: number
+  /** a consumer detached this long while the broker answers makes the process unhealthy */
+  restoreBoundMs?: number
+  /** on shutdown, the longest in-flight handlers are waited for before their channels close */
+  drainMs?: number
 }
 
 type Muxed = { connection?: { stream?: { cork(): void; uncork(): void }; muxer?: { _readIncoming(): void } } }
@@ -51,13 +80,6 @@ export const topology = (exchange: string) => ({
   dlq: (queue: string) => `${queue}.dlq`,
 })
 
-/**
- * One AMQP connection per service, reconnected with backoff. Messages are persistent on
- * durable exchanges and queues; unroutable ones land in `<exchange>.unrouted` instead of
- * vanishing, poison ones in `<queue>.dlq`. Handlers that fail for a passing reason (database
- * down) are retried while the message stays unacked; redelivery is safe because handlers are
- * idempotent.
- */
 export type QueueType = 'quorum' | 'classic'
 
 /**
@@ -83,24 +105,51 @@ export function queueArguments(type: QueueType, deadLetters: { exchange: string;
   }
 }
 
-export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, name = 'shop', queueType: QueueType = 'quorum'): Bus {
+/**
+ * Two AMQP connections per service, each reopened with backoff: one publishes, one consumes.
+ * RabbitMQ blocks a connection that publishes during a memory or disk alarm, and a blocked
+ * connection carries no acks either; kept apart, consumers go on settling while publishing waits
+ * (RabbitMQ's own advice). Messages are persistent on durable exchanges and queues; unroutable
+ * ones land in `<exchange>.unrouted` instead of vanishing, poison ones in `<queue>.dlq`.
+ *
+ * Recovery is written here rather than taken from amqp-connection-manager: that library reopens
+ * connections and channels, but it does not tell a cancelled consumer from a running one, has no
+ * bound on a detached consumer, and knows nothing of connection.blocked; the part it would save
+ * is the reconnect loop below.
+ */
+export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, options: BusOptions = {}): Bus {
+  const { name = 'shop', queueType = 'quorum', publishTimeoutMs = 10_000, restoreBoundMs = 60_000, drainMs = 10_000 } = options
   const names = topology(exchange)
   const consumers: Consumer[] = []
-  const startedOn = new WeakMap<Consumer, ChannelModel>()
+  type Attached = { ch: Channel; tag: string; flush: () => void }
+  const attached = new Map<Consumer, Attached>()
+  const detachedSince = new Map<Consumer, number>()
+  const restoring = new Map<Consumer, Promise<void>>()
   const inFlight = new Set<Promise<void>>()
-  let model: ChannelModel | undefined
+  const warnEvery = throttled(log.warn)
   let publisher: ConfirmChannel | undefined
-  let consuming: { ch: Channel; tag: string; flush: () => void }[] = []
+  let publisherRestoring = false
   let closing = false
   let consumersStopped = false
-  let up: Promise<void> = connect()
-  const { accept, handleOne, batcher } = createDelivery({ log, isClosing: () => closing, track, instruments })
-  instruments.metrics.gauge(
+  const stopping = () => closing || consumersStopped
+
+  const publishing = link('publish', async (m) => {
+    await declare(m)
+    publisher = await openPublisher(m)
+  })
+  const consuming = link('consume', declare, () => {
+    for (const c of consumers) void restore(c)
+  })
+  const { accept, handleOne, batcher } = createDelivery({ log, isClosing: stopping, track, instruments })
+
+  const { metrics } = instruments
+  metrics.gauge(
     'shop_dead_letter_queue_messages',
     "Messages waiting in a consumer's dead-letter queue",
     async (g) => {
-      if (!model) return
-      const ch = await model.createChannel()
+      const m = consuming.current()
+      if (!m) return
+      const ch = await m.createChannel()
       ch.on('error', () => {}) // a queue not declared yet closes this channel only
       try {
         for (const c of consumers) g.set({ queue: names.dlq(c.queue) }, (await ch.checkQueue(names.dlq(c.queue))).messageCount)
@@ -110,34 +159,80 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     },
     ['queue'],
   )
+  metrics.gauge(
+    'shop_consumer_attached',
+    'Whether the consumer of a queue is attached to the broker (1) or being restored (0)',
+    async (g) => {
+      for (const c of consumers) g.set({ queue: c.queue }, attached.has(c) ? 1 : 0)
+    },
+    ['queue'],
+  )
+  const restores = metrics.counter('shop_consumer_restores_total', 'Consumers attached again after the broker cancelled them or closed their channel', ['queue'])
+  const everAttached = new WeakSet<Consumer>()
+  metrics.gauge('shop_amqp_blocked', 'Whether the broker blocks publishing (1: a memory or disk alarm; events wait in the outbox)', async (g) => {
+    g.set(publishing.blocked() ? 1 : 0)
+  })
 
-  async function connect(): Promise<void> {
-    await retrying(
-      async () => {
-        const m = await amqp.connect(url, { clientProperties: { connection_name: `${name} ${exchange} pid ${process.pid}` } })
-        coalesceWrites(m)
-        m.on('error', (err) => log.warn('amqp connection error', { err: err.message }))
-        m.on('close', () => {
-          model = publisher = undefined
-          consuming = []
-          if (!closing) {
-            log.warn('amqp connection closed; reconnecting')
-            up = connect()
+  /**
+   * One connection, opened until it works and reopened when it closes. A connection that fails
+   * half-way through its set-up is closed before the next try, so none is left open behind.
+   */
+  function link(role: 'publish' | 'consume', setUp: (m: ChannelModel) => Promise<void>, onUp: () => void = () => {}) {
+    let model: ChannelModel | undefined
+    let blockedBy: string | undefined
+    const open = (): Promise<void> =>
+      retrying(
+        async () => {
+          if (closing) return
+          const m = await amqp.connect(url, { clientProperties: { connection_name: `${name} ${role} ${exchange} pid ${process.pid}` } })
+          coalesceWrites(m)
+          let ready = false
+          m.on('error', (err) => log.warn('amqp connection error', { role, err: err.message }))
+          m.on('blocked', (reason) => {
+            blockedBy = String(reason)
+            log.warn('amqp connection blocked by the broker; publishing waits', { role, reason: blockedBy })
+          })
+          m.on('unblocked', () => {
+            blockedBy = undefined
+            log.info('amqp connection unblocked', { role })
+          })
+          m.on('close', () => {
+            if (model === m) model = undefined
+            blockedBy = undefined
+            if (!ready || closing) return // a set-up that failed is retried by `open` itself
+            log.warn('amqp connection closed; reconnecting', { role })
+            up = open().catch(() => {})
+          })
+          try {
+            await setUp(m)
+          } catch (err) {
+            await m.close().catch(() => {})
+            throw err
           }
-        })
-        await declare(m)
-        publisher = await m.createConfirmChannel()
-        publisher.on('error', (err) => log.warn('amqp publish channel error', { err: err.message }))
-        model = m
-        if (!consumersStopped) for (const c of consumers) await startConsumer(m, c)
-        log.info('amqp connected', { exchange })
+          ready = true
+          model = m
+          log.info('amqp connected', { exchange, role })
+          onUp()
+        },
+        { retryAll: true, stop: () => closing, onRetry: (err) => warnEvery(`connect ${role}`, 'amqp unavailable; retrying', { role, err: String(err) }) },
+      )
+    let up = open().catch(() => {})
+    return {
+      current: () => model,
+      blocked: () => blockedBy,
+      up: () => up,
+      close: async () => {
+        const m = model
+        model = undefined
+        await m?.close().catch(() => {})
       },
-      { retryAll: true, onRetry: (err) => log.warn('amqp unavailable; retrying', { err: String(err) }), stop: () => closing },
-    )
+    }
   }
 
+  /** Exchanges, declared on every (re)connection and restore: an operator may have deleted them. */
   async function declare(m: ChannelModel) {
     const ch = await m.createChannel()
+    ch.on('error', () => {}) // the failing call rejects with the reason; this channel is dropped
     await ch.assertExchange(names.unrouted, 'fanout', { durable: true })
     await ch.assertQueue(names.unrouted, { durable: true })
     await ch.bindQueue(names.unrouted, names.unrouted, '')
@@ -155,25 +250,106 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     for (const key of c.events) await ch.bindQueue(c.queue, names.exchange, key)
   }
 
-  /** Declares the consumer's queue and starts it, once per connection. */
-  async function startConsumer(m: ChannelModel, c: Consumer) {
-    if (startedOn.get(c) === m) return
-    startedOn.set(c, m)
-    const ch = await m.createChannel()
-    ch.on('error', (err) => log.warn('amqp consumer channel error', { queue: c.queue, err: err.message }))
-    await declareQueue(ch, c)
-    await ch.prefetch(c.prefetch ?? 32)
-    const settled = settler(ch)
-    const batch = c.handleBatch ? batcher(settled, c) : undefined
-    const { consumerTag } = await ch.consume(c.queue, (msg) => {
-      if (!msg) return
-      settled.received(msg)
-      const delivery = accept(settled, c, msg)
-      if (!delivery) return
-      if (batch) batch.add(delivery)
-      else track(handleOne(settled, c, delivery))
+  /** The confirm channel; when the broker closes it (an error, an operator) a new one is opened. */
+  async function openPublisher(m: ChannelModel) {
+    const ch = await m.createConfirmChannel()
+    ch.on('error', (err) => log.warn('amqp publish channel error', { err: err.message }))
+    ch.on('close', () => {
+      if (publisher !== ch) return
+      publisher = undefined
+      restorePublisher()
     })
-    consuming.push({ ch, tag: consumerTag, flush: () => batch?.flush() })
+    return ch
+  }
+
+  function restorePublisher() {
+    if (publisherRestoring || closing) return
+    publisherRestoring = true
+    void retrying(
+      async () => {
+        const m = publishing.current()
+        if (closing || publisher || !m) return // no connection: reconnecting opens a channel anyway
+        await declare(m)
+        publisher = await openPublisher(m)
+        log.info('amqp publish channel restored')
+      },
+      { retryAll: true, stop: () => closing, onRetry: (err) => warnEvery('restore publisher', 'amqp publish channel not restored yet; retrying', { err: String(err) }) },
+    )
+      .catch(() => {})
+      .finally(() => (publisherRestoring = false))
+  }
+
+  /**
+   * Declares the consumer's queue (again: it may have been deleted) and consumes from it on a
+   * channel of its own. A consumer the broker cancels (its queue deleted, a failover) or whose
+   * channel the broker closes (an ack past `consumer_timeout`, an error) is restored.
+   */
+  async function attach(m: ChannelModel, c: Consumer) {
+    const ch = await m.createChannel()
+    let live = true
+    ch.on('error', (err) => log.warn('amqp consumer channel error', { queue: c.queue, err: err.message }))
+    ch.on('close', () => {
+      live = false
+      if (attached.get(c)?.ch === ch) detached(c, 'channel closed')
+    })
+    try {
+      await declareQueue(ch, c)
+      await ch.prefetch(c.prefetch ?? 32)
+      const settled = settler(ch)
+      const batch = c.handleBatch ? batcher(settled, c, () => !live) : undefined
+      const { consumerTag } = await ch.consume(c.queue, (msg) => {
+        if (!msg) {
+          // basic.cancel from the broker: unacked deliveries go back to the queue with the channel
+          log.warn('consumer cancelled by the broker; restoring', { queue: c.queue })
+          void ch.close().catch(() => {})
+          return
+        }
+        settled.received(msg)
+        const delivery = accept(settled, c, msg)
+        if (!delivery) return
+        if (batch) batch.add(delivery)
+        else track(handleOne(settled, c, delivery, () => !live))
+      })
+      if (!live) throw new Error('channel closed while the consumer started')
+      attached.set(c, { ch, tag: consumerTag, flush: () => batch?.flush() })
+      const since = detachedSince.get(c)
+      detachedSince.delete(c)
+      if (everAttached.has(c)) {
+        restores.inc({ queue: c.queue })
+        log.info('consumer restored', { queue: c.queue, detachedMs: since === undefined ? undefined : Date.now() - since })
+      } else log.info('consuming', { queue: c.queue })
+      everAttached.add(c)
+    } catch (err) {
+      await ch.close().catch(() => {})
+      throw err
+    }
+  }
+
+  function detached(c: Consumer, reason: string) {
+    attached.delete(c)
+    if (stopping()) return
+    if (!detachedSince.has(c)) detachedSince.set(c, Date.now())
+    log.warn('consumer detached; restoring', { queue: c.queue, reason })
+    void restore(c)
+  }
+
+  /** Until the consumer is attached on the current connection; one restore per consumer at a time. */
+  function restore(c: Consumer): Promise<void> {
+    const running = restoring.get(c)
+    if (running) return running
+    const done = retrying(
+      async () => {
+        const m = consuming.current()
+        if (stopping() || attached.has(c) || !m) return // no connection: reconnecting restores every consumer
+        await declare(m)
+        await attach(m, c)
+      },
+      { retryAll: true, stop: stopping, onRetry: (err) => warnEvery(`restore ${c.queue}`, 'consumer not restored yet; retrying', { queue: c.queue, err: String(err) }) },
+    )
+      .catch(() => {})
+      .finally(() => restoring.delete(c))
+    restoring.set(c, done)
+    return done
   }
 
   function track(job: Promise<void>) {
@@ -181,51 +357,88 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     inFlight.add(tracked)
   }
 
+  async function send(ch: ConfirmChannel, messages: Outgoing[]) {
+    for (const m of messages) {
+      const ok = ch.publish(names.exchange, m.routingKey, Buffer.from(JSON.stringify(m.payload)), {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: m.eventId,
+        type: m.routingKey,
+        timestamp: Math.floor(Date.now() / 1000),
+        headers: m.headers,
+      })
+      if (!ok) await new Promise((resolve) => ch.once('drain', resolve))
+    }
+    const sent = performance.now()
+    await ch.waitForConfirms()
+    metrics.messages.confirmSeconds.observe((performance.now() - sent) / 1000)
+  }
+
+  const state = (): BusState => {
+    const up = publishing.current() && consuming.current()
+    const connection = !up ? 'down' : publishing.blocked() ? 'blocked' : 'up'
+    const now = Date.now()
+    const overdue = consuming.current() ? consumers.filter((c) => now - (detachedSince.get(c) ?? now) > restoreBoundMs) : []
+    return {
+      connection,
+      consumers: Object.fromEntries(consumers.map((c) => [c.queue, attached.has(c) ? 'attached' : 'detached'])),
+      ...(overdue.length ? { stuck: `consumer of ${overdue.map((c) => c.queue).join(', ')} not restored within ${restoreBoundMs / 1000} s` } : {}),
+    }
+  }
+
   return {
     async publish(messages) {
       if (!messages.length) return
-      // never wait for the broker here: the relay holds outbox rows locked meanwhile
+      // the relay holds its outbox rows locked meanwhile: fail fast, and never wait unbounded
+      const blocked = publishing.blocked()
+      if (blocked) throw new Error(`amqp publishing blocked by the broker (${blocked})`)
       const ch = publisher
-      if (!ch) throw new Error('amqp is not connected')
-      for (const m of messages) {
-        const ok = ch.publish(names.exchange, m.routingKey, Buffer.from(JSON.stringify(m.payload)), {
-          persistent: true,
-          contentType: 'application/json',
-          messageId: m.eventId,
-          type: m.routingKey,
-          timestamp: Math.floor(Date.now() / 1000),
-          headers: m.headers,
-        })
-        if (!ok) await new Promise((resolve) => ch.once('drain', resolve))
+      if (!ch) {
+        if (publishing.current()) restorePublisher()
+        throw new Error('amqp is not connected')
       }
-      const sent = performance.now()
-      await withTimeout(ch.waitForConfirms(), 10_000, 'publisher confirms timed out')
-      instruments.metrics.messages.confirmSeconds.observe((performance.now() - sent) / 1000)
+      try {
+        await withTimeout(send(ch, messages), publishTimeoutMs, `publish not confirmed within ${publishTimeoutMs} ms`)
+      } catch (err) {
+        // confirms still owed on this channel would hold up the next wait: start on a new one
+        if (publisher === ch) void ch.close().catch(() => {})
+        throw err
+      }
     },
     async consume(c) {
       consumers.push(c)
+      detachedSince.set(c, Date.now())
       // resolves once the consumer runs; while the broker is away that waits for it
-      await up
-      if (model && !consumersStopped) await startConsumer(model, c)
+      await consuming.up()
+      await restore(c)
     },
-    connected: () => up,
+    connected: async () => {
+      await publishing.up()
+      await consuming.up()
+    },
     async check() {
-      if (!model || !publisher) throw new Error('amqp is not connected')
+      if (!publishing.current() || !consuming.current() || !publisher) throw new Error('amqp is not connected')
+      if (publishing.blocked()) return { state: 'blocked' as const }
     },
+    state,
     async stopConsuming() {
-      // cancel first so nothing new arrives, let in-flight handlers ack, then close
+      // cancel first so nothing new arrives, let in-flight handlers ack (for a bounded time:
+      // a handler retrying through an outage gives up and leaves its message to be redelivered),
+      // then close the channels, which returns whatever is unacked to the queue
       consumersStopped = true
-      const active = consuming
-      consuming = []
-      await Promise.all(active.map(({ ch, tag }) => ch.cancel(tag).catch(() => {})))
+      const active = [...attached.values()]
+      attached.clear()
+      await Promise.all(active.map(({ ch, tag }) => withTimeout(ch.cancel(tag), 2000, 'cancel timed out').catch(() => {})))
       for (const { flush } of active) flush()
-      await Promise.allSettled([...inFlight])
-      await Promise.all(active.map(({ ch }) => ch.close().catch(() => {})))
+      await withTimeout(Promise.allSettled([...inFlight]), drainMs, 'drain timed out').catch(() =>
+        log.warn('handlers still running at shutdown; their messages will be redelivered', { running: inFlight.size }),
+      )
+      await Promise.all(active.map(({ ch }) => withTimeout(ch.close(), 2000, 'close timed out').catch(() => {})))
     },
     async close() {
-      closing = true
       await this.stopConsuming()
-      await model?.close().catch(() => {})
+      closing = true
+      await Promise.all([publishing.close(), consuming.close()].map((p) => withTimeout(p, 2000, 'close timed out').catch(() => {})))
     },
   }
 }

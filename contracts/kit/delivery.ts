@@ -1,7 +1,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { Events, type EventName, type EventOf } from '@shop/contracts'
-import type { Log } from './log.ts'
+import { throttled, type Log } from './log.ts'
 import { retrying } from './retry.ts'
 import { SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
 
@@ -79,6 +79,9 @@ export function createDelivery({
   instruments: Instruments
 }) {
   const { consumed, failed, deadLettered } = metrics.messages
+  // a dependency away fails every message the same way, many times a second: one line per
+  // queue every 30 s says so, the metric counts every attempt
+  const warnEvery = throttled(log.warn)
   const processing = (incoming: Incoming, queue: string) => ({
     kind: SpanKind.CONSUMER,
     parentFrom: incoming.headers,
@@ -108,22 +111,28 @@ export function createDelivery({
     return { msg, incoming: { routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered } }
   }
 
-  /** One message in its own span (child of its publisher's), whose trace its answers carry on. */
-  const handleOne = (ch: Settler, c: Consumer, { msg, incoming }: Delivery) =>
+  /**
+   * One message in its own span (child of its publisher's), whose trace its answers carry on.
+   * A passing failure is retried for as long as it lasts; when the service stops or the channel
+   * is gone meanwhile (`gone`), the message is left unacked for the broker to deliver again,
+   * never dead-lettered for a fault that was not its own.
+   */
+  const handleOne = (ch: Settler, c: Consumer, { msg, incoming }: Delivery, gone: () => boolean = () => false) =>
     tracing.inSpan(`${incoming.routingKey} process`, processing(incoming, c.queue), async (_, ctx) => {
       const traced = { ...incoming, headers: { ...incoming.headers, ...traceHeaders(ctx) } }
       try {
         await retrying(() => c.handle(traced), {
-          stop: isClosing,
-          onRetry: (err) => {
+          stop: () => isClosing() || gone(),
+          onRetry: (err, attempt) => {
             failed.inc({ queue: c.queue })
-            log.warn('handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, err: String(err) })
+            warnEvery(c.queue, 'handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, attempt, err: String(err) })
           },
         })
         ch.ack(msg)
         consumed.inc({ queue: c.queue, event: incoming.routingKey })
       } catch (err) {
         failed.inc({ queue: c.queue })
+        if (isClosing() || gone()) return // unacked: redelivered once the channel closes
         log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey: incoming.routingKey, err, requestId: incoming.headers['x-request-id'] })
         ch.deadLetter(msg)
         deadLettered.inc({ queue: c.queue })
@@ -133,7 +142,7 @@ export function createDelivery({
   /**
    * Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together.
    */
-  function batcher(ch: Settler, c: Consumer) {
+  function batcher(ch: Settler, c: Consumer, gone: () => boolean = () => false) {
     const { size, waitMs } = c.batch ?? { size: 50, waitMs: 5 }
     let waiting: Delivery[] = []
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -157,10 +166,10 @@ export function createDelivery({
         await tracing.inSpan(`${c.queue} process batch`, batch, () =>
           retrying(() => c.handleBatch!(traced), {
             attempts: 1, // only passing failures are retried as a batch
-            stop: isClosing,
-            onRetry: (err) => {
+            stop: () => isClosing() || gone(),
+            onRetry: (err, attempt) => {
               failed.inc({ queue: c.queue })
-              log.warn('batch handler failed; retrying', { queue: c.queue, err: String(err) })
+              warnEvery(c.queue, 'batch handler failed; retrying', { queue: c.queue, attempt, err: String(err) })
             },
           }),
         )
@@ -168,8 +177,9 @@ export function createDelivery({
         for (const d of group) consumed.inc({ queue: c.queue, event: d.incoming.routingKey })
       } catch (err) {
         failed.inc({ queue: c.queue })
+        if (isClosing() || gone()) return // unacked: redelivered once the channel closes
         log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
-        for (const d of group) await handleOne(ch, c, d)
+        for (const d of group) await handleOne(ch, c, d, gone)
       } finally {
         for (const s of spans) s?.span.end()
       }

@@ -28,3 +28,23 @@ export function createLog(service: string, level: LogLevel = 'info'): Log {
 function errorFields(_key: string, value: unknown) {
   return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value
 }
+
+/**
+ * A warning that repeats for as long as a fault lasts (a handler retrying through a database
+ * outage, a broker that stays away): the first one is written, then at most one per `everyMs`
+ * for each key, carrying how many were held back meanwhile. Keys are few and fixed (a queue, a
+ * role), so the map stays small.
+ */
+export function throttled(write: (msg: string, fields?: Record<string, unknown>) => void, everyMs = 30_000) {
+  const last = new Map<string, { at: number; held: number }>()
+  return (key: string, msg: string, fields: Record<string, unknown> = {}) => {
+    const now = Date.now()
+    const seen = last.get(key)
+    if (seen && now - seen.at < everyMs) {
+      seen.held++
+      return
+    }
+    last.set(key, { at: now, held: 0 })
+    write(msg, seen?.held ? { ...fields, heldBack: seen.held } : fields)
+  }
+}

@@ -2,6 +2,8 @@ import { notePeerAddress } from './client-address.ts'
 import type { Log } from './log.ts'
 
 type Service = {
+  /** after SIGTERM the process exits within this, whatever it was waiting for */
+  shutdownTimeoutSeconds?: number
   app: { fetch: (r: Request) => Response | Promise<Response>; listen(port: number): unknown; stop(): Promise<unknown> }
   log: Log
   stop(): Promise<void>
@@ -42,6 +44,13 @@ export function serve(service: Service, port: number): void {
       if (stopping) return
       stopping = true
       service.log.info('shutting down', { signal })
+      // every step below has its own bound; this one is the backstop for the sum, inside the
+      // orchestrator's grace period (Kubernetes 30 s less the preStop pause, compose 20 s)
+      const limit = (service.shutdownTimeoutSeconds ?? 15) * 1000
+      setTimeout(() => {
+        service.log.error('shutdown did not finish in time; exiting', { afterSeconds: limit / 1000 })
+        process.exit(1)
+      }, limit).unref()
       await closeServer()
       await service.stop()
       process.exit(0)

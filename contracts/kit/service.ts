@@ -24,16 +24,22 @@ type Config = ReturnType<typeof serviceConfig>
  */
 export async function connectService(name: string, config: Config, migrations: URL) {
   const log = createLog(name, config.logLevel as LogLevel)
-  const { sql, applied } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations)
+  const { sql, applied, ahead } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations, config.dbTimeouts)
   // message handlers get their own pool: a burst of events queued on one hot row must never
   // leave HTTP requests waiting for a connection
-  const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax)
+  const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax, config.dbTimeouts)
   if (applied.length) log.info('migrated', { applied })
+  if (ahead.length) log.warn('the database has migrations this release does not know (a rollback?); they only add, so this release runs on it', { ahead })
   const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
   const metrics = createMetrics(name)
   const instruments = { tracing, metrics }
   const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
-  const bus = createBus(config.amqpUrl, config.exchange, log, instruments, name, config.queueType)
+  const bus = createBus(config.amqpUrl, config.exchange, log, instruments, {
+    name,
+    queueType: config.queueType,
+    publishTimeoutMs: config.publishTimeoutMs,
+    restoreBoundMs: config.consumerRestoreSeconds * 1000,
+  })
   const relay = createRelay(sql, bus, log, instruments)
   relay.start()
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
@@ -47,7 +53,7 @@ export async function connectService(name: string, config: Config, migrations: U
   }
   // what /ready reports, for alerts and dashboards: a degraded service still answers 200
   metrics.gauge('shop_dependency_up', 'Whether a dependency answers (1) or not (0), as /ready asks it', async (gauge) => {
-    for (const [dependency, state] of await dependencyStates(checks)) gauge.set({ dependency }, state === 'up' ? 1 : 0)
+    for (const [dependency, state] of await dependencyStates(checks)) gauge.set({ dependency }, state === 'down' ? 0 : 1)
   }, ['dependency'])
   /**
    * Waits for the consumers to run, but not for ever: with RabbitMQ away the service still
@@ -67,6 +73,9 @@ export async function connectService(name: string, config: Config, migrations: U
     tracing,
     metrics,
     http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes, metrics: config.metrics },
+    /** what /health and /ready say beyond the dependency checks */
+    health: { failing: () => bus.state().stuck, consumers: () => bus.state().consumers },
+    shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
     sql,
     consumersRunning,
     eventsSql,
@@ -86,13 +95,13 @@ export async function connectService(name: string, config: Config, migrations: U
 
 export type ServiceBase = Awaited<ReturnType<typeof connectService>>
 /** What the HTTP side of a service needs from its base. */
-export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'>
+export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'health' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'>
 
 /**
  * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
  * service's routes, and last the docs, generated from every route registered before them.
  */
-export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'http' | 'clientOf' | 'tracing' | 'metrics'>, routes: AnyElysia) {
+export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'health' | 'http' | 'clientOf' | 'tracing' | 'metrics'>, routes: AnyElysia) {
   const { auth, maxBodyBytes } = base.http
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
   // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
@@ -102,7 +111,7 @@ export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'c
     .use(requestId())
     .use(base.http.metrics ? metricsPlugin(base.metrics) : new Elysia())
     .use(problems(base.log, maxBodyBytes))
-    .use(health(base.checks, auth))
+    .use(health(base.checks, auth, base.health))
     .use(routes)
   return app.use(docs(info, app.routes))
 }
@@ -115,7 +124,8 @@ export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'c
 export async function migrateOnly(name: string, config: Pick<Config, 'databaseUrl' | 'logLevel'>, migrations: URL): Promise<never> {
   const log = createLog(name, config.logLevel as LogLevel)
   try {
-    const { sql, applied } = await openMigrated(config.databaseUrl, 1, migrations)
+    const { sql, applied, ahead } = await openMigrated(config.databaseUrl, 1, migrations)
+    if (ahead.length) log.warn('the database has migrations this release does not know (a rollback?); they only add, so this release runs on it', { ahead })
     log.info('migrated', { applied })
     await sql.end({ timeout: 5 })
     process.exit(0)

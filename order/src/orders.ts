@@ -147,12 +147,15 @@ export function createOrders(
 
     forgetExpiredKeys: () => store.forgetExpiredKeys(idempotencyTtlHours),
 
-    /** The safety net: an order still pending after `seconds` asks product again. */
-    async resendStale(seconds: number): Promise<number> {
-      const resent = await store.resendStale(seconds, 500, (o, requestId) =>
+    /** The safety net: an order whose stock answer is overdue asks product again (see the store). */
+    async resendStale(policy: { seconds: number; maxSeconds: number; limit: number }): Promise<number> {
+      const resent = await store.resendStale(policy, (o, requestId) =>
         newEvent('order.created', { orderId: o.id, productId: o.productId, qty: o.qty }, requestId ? { 'x-request-id': requestId } : {}),
       )
-      if (resent) log.warn('pending orders asked product again', { resent, olderThanSeconds: seconds })
+      if (resent) {
+        saga.resent(resent)
+        log.warn('pending orders asked product again', { resent, afterSeconds: policy.seconds })
+      }
       return resent
     },
   }

@@ -10,6 +10,7 @@ export function sagaMetrics(metrics: Metrics, countPending: () => Promise<number
   const placed = metrics.counter('shop_orders_placed_total', 'Orders accepted (pending)')
   const settled = metrics.counter('shop_orders_settled_total', 'Orders that reached confirmed or rejected', ['status', 'reason'])
   const cancelled = metrics.counter('shop_orders_cancelled_total', 'Confirmed orders cancelled')
+  const resent = metrics.counter('shop_orders_resent_total', 'order.created sent again for a pending order whose stock answer was overdue')
   const toFinal = metrics.histogram(
     'shop_order_time_to_final_seconds',
     'Time from an order placed to confirmed or rejected',
@@ -24,6 +25,7 @@ export function sagaMetrics(metrics: Metrics, countPending: () => Promise<number
   metrics.gauge('shop_orders_pending', 'Orders waiting for their stock answer now', async (g) => g.set(await countPending()))
   return {
     placed: () => placed.inc(),
+    resent: (n: number) => resent.inc(n),
     /** One step of placing an order, begun at `since` (`performance.now()`): observed; returns now. */
     took(step: PlacingStep, since: number): number {
       const now = performance.now()

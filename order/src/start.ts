@@ -29,8 +29,8 @@ export async function startOrder(config: OrderConfig) {
   await base.consumersRunning(consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch))
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   const resender = setInterval(
-    () => orders.resendStale(config.pendingResendAfterSeconds).catch((err) => base.log.warn('resend failed', { err: String(err) })),
-    Math.max(1000, (config.pendingResendAfterSeconds * 1000) / 4),
+    () => orders.resendStale(config.pendingResend).catch((err) => base.log.warn('resend failed', { err: String(err) })),
+    Math.max(1000, (config.pendingResend.seconds * 1000) / 4),
   )
   return {
     ...base,

@@ -134,17 +134,29 @@ export function createStore(sql: Sql) {
     decideMany: (decisions: Decision[]) => decideAll(sql, decisions),
 
     /**
-     * Pending orders that have waited longer than `seconds` for their stock answer get their
-     * order.created sent again (product answers a repeated order with what it decided). Rows
-     * are claimed with SKIP LOCKED, so replicas do not resend the same order together.
+     * Pending orders whose stock answer is overdue get their order.created sent again (product
+     * answers a repeated order with what it decided). Overdue means `seconds` after the order,
+     * then twice, four times as long after each resend, capped at `maxSeconds`, so a long outage
+     * of product does not bring a resend of every order every few seconds. An order whose event
+     * is still in the outbox is skipped: the broker has not taken it yet, and another copy would
+     * only wait behind it. Rows are claimed with SKIP LOCKED, so replicas do not resend the same
+     * order together; at most `limit` per call.
      */
-    resendStale(seconds: number, limit: number, event: (o: Order, requestId: string | null) => OutboxEvent): Promise<number> {
+    resendStale(
+      { seconds, maxSeconds, limit }: { seconds: number; maxSeconds: number; limit: number },
+      event: (o: Order, requestId: string | null) => OutboxEvent,
+    ): Promise<number> {
       return transactionWithEvents(sql, async (tx, emit) => {
         const rows = await tx<Row[]>`
-          update orders set updated_at = now()
+          update orders set last_asked_at = now(), resends = resends + 1
           where id in (
-            select id from orders where status = 'pending' and updated_at < now() - make_interval(secs => ${seconds})
-            order by updated_at limit ${limit} for update skip locked)
+            select o.id from orders o
+            where o.status = 'pending'
+              and coalesce(o.last_asked_at, o.created_at)
+                < now() - make_interval(secs => least(${seconds}::float8 * power(2, least(o.resends, 20)), ${maxSeconds}::float8))
+              and not exists (
+                select 1 from outbox b where b.routing_key = 'order.created' and b.payload->>'orderId' = o.id::text)
+            order by coalesce(o.last_asked_at, o.created_at) limit ${limit} for update of o skip locked)
           returning *`
         for (const r of rows) emit(event(toOrder(r), r.requestId))
         return rows.length

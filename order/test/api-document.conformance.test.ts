@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, eventually, isolate, mintToken, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/harness'
+import { bootInProcess, client, eventually, isolate, jamQueue, mintToken, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/harness'
 import { conformance } from '@shop/harness/docs'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
@@ -19,7 +19,8 @@ beforeAll(async () => {
   iso = await isolate('odoc')
   const product = await bootInProcess(() => startProduct(productConfig(iso.env('product'))))
   stopProduct = product.stop
-  const env = iso.env('order', { PRODUCT_URL: product.url, RATE_LIMIT_ORDERS: String(LIMIT), RATE_LIMIT_READS: String(LIMIT) })
+  // a consumer not restored within a second fails /health, so that its 503 can be shown as well
+  const env = iso.env('order', { PRODUCT_URL: product.url, RATE_LIMIT_ORDERS: String(LIMIT), RATE_LIMIT_READS: String(LIMIT), AMQP_CONSUMER_RESTORE_SECONDS: '1' })
   db = await tcpProxy(env.DATABASE_URL!)
   order = await bootInProcess(() => startOrder(loadConfig({ ...env, DATABASE_URL: db.through(env.DATABASE_URL!) })))
   products = client(product.url)
@@ -47,6 +48,14 @@ describe("order's OpenAPI document against the server's answers", () => {
 
     await send('GET', '/health', '/health')
     await send('GET', '/ready', '/ready')
+    const unjam = await jamQueue(iso, iso.queues.order)
+    try {
+      await eventually(async () => (await orders.get('/health')).status === 503, { what: '/health failing' })
+      await send('GET', '/health', '/health')
+    } finally {
+      await unjam()
+    }
+    await eventually(async () => (await orders.get('/health')).status === 200, { what: '/health ok again' })
     const placed = await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, headers: key })
     await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, headers: key }) // replayed: 201 again
     await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 2 }, headers: key }) // same key, other body

@@ -4,6 +4,8 @@ import { closeBrokerConnections, eventually } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld
+// the shipped resend policy: after 60 s, doubling per order up to 15 min, at most 100 per sweep
+const resend = { seconds: 60, maxSeconds: 900, limit: 100 }
 beforeAll(async () => (w = await shopWorld()))
 afterAll(() => w.stop())
 
@@ -50,13 +52,47 @@ describe('the outbox', () => {
       const placed = await w.orders.post<Order>('/orders', { productId: p.id, qty: 1 })
       // the event is gone (as if it had been dead-lettered) and the order has waited 10 minutes
       await w.orderDb`delete from outbox where payload->>'orderId' = ${placed.body.id}`
-      await w.orderDb`update orders set updated_at = now() - interval '10 minutes' where id = ${placed.body.id}`
+      await w.orderDb`update orders set created_at = now() - interval '10 minutes' where id = ${placed.body.id}`
       return placed.body
     })
-    expect(await w.inside().orders.resendStale(60)).toBe(1)
+    expect(await w.inside().orders.resendStale(resend)).toBe(1)
     expect((await w.settled(order.id)).status).toBe('confirmed')
     expect(await w.stockOf(p.id)).toBe(1)
-    expect(await w.inside().orders.resendStale(60)).toBe(0) // settled orders are left alone
+    expect(await w.inside().orders.resendStale(resend)).toBe(0) // settled orders are left alone
+  })
+
+  it('when an order was asked again and is still pending, then it is asked next after twice the wait, and never while its event is in the outbox', async () => {
+    const p = await w.product(2)
+    // product does not answer for now: its queue is unbound from order.created
+    const ch = await w.iso.channel()
+    await ch.unbindQueue(w.iso.queues.product, w.iso.exchange, 'order.created')
+    try {
+      const order = await w.withRelayPaused(async () => {
+        const placed = (await w.orders.post<Order>('/orders', { productId: p.id, qty: 1 })).body
+        await w.orderDb`update orders set created_at = now() - interval '10 minutes' where id = ${placed.id}`
+        // its order.created has not left the outbox yet: asking again would only queue behind it
+        expect(await w.inside().orders.resendStale(resend)).toBe(0)
+        return placed
+      })
+      await eventually(async () => (await w.orderDb`select count(*)::int as n from outbox where payload->>'orderId' = ${order.id}`)[0]!.n === 0, {
+        what: 'order.created published',
+      })
+      expect(await w.inside().orders.resendStale(resend)).toBe(1)
+      // asked once: next after 2 x 60 s, not after 90 s
+      await w.orderDb`update orders set last_asked_at = now() - interval '90 seconds' where id = ${order.id}`
+      await eventually(async () => (await w.orderDb`select count(*)::int as n from outbox where payload->>'orderId' = ${order.id}`)[0]!.n === 0)
+      expect(await w.inside().orders.resendStale(resend)).toBe(0)
+      await w.orderDb`update orders set last_asked_at = now() - interval '130 seconds' where id = ${order.id}`
+      expect(await w.inside().orders.resendStale(resend)).toBe(1)
+      const [row] = await w.orderDb`select resends from orders where id = ${order.id}`
+      expect(row!.resends).toBe(2)
+      // never more than PENDING_RESEND_MAX_SECONDS apart, however often it was asked
+      await eventually(async () => (await w.orderDb`select count(*)::int as n from outbox where payload->>'orderId' = ${order.id}`)[0]!.n === 0)
+      await w.orderDb`update orders set resends = 30, last_asked_at = now() - interval '901 seconds' where id = ${order.id}`
+      expect(await w.inside().orders.resendStale(resend)).toBe(1)
+    } finally {
+      await ch.bindQueue(w.iso.queues.product, w.iso.exchange, 'order.created')
+    }
   })
 
   it('when product took the stock but its answer was lost, then asking again confirms the order without taking stock twice', async () => {
@@ -73,8 +109,8 @@ describe('the outbox', () => {
     await ch.bindQueue(w.iso.queues.order, w.iso.exchange, 'stock.reserved')
     expect((await w.orders.get<Order>(`/orders/${placed.id}`)).body.status).toBe('pending')
 
-    await w.orderDb`update orders set updated_at = now() - interval '10 minutes' where id = ${placed.id}`
-    expect(await w.inside().orders.resendStale(60)).toBe(1)
+    await w.orderDb`update orders set created_at = now() - interval '10 minutes' where id = ${placed.id}`
+    expect(await w.inside().orders.resendStale(resend)).toBe(1)
     expect((await w.settled(placed.id)).status).toBe('confirmed')
     expect(await w.stockOf(p.id)).toBe(3)
   })

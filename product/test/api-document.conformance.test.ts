@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { mintToken } from '@shop/harness'
+import { eventually, jamQueue, mintToken } from '@shop/harness'
 import { conformance } from '@shop/harness/docs'
 import { productBehindDbHop } from './env.ts'
 
@@ -7,7 +7,8 @@ import { productBehindDbHop } from './env.ts'
 // too; the limits are low enough for one caller to reach them
 const LIMIT = 40
 let w: Awaited<ReturnType<typeof productBehindDbHop>>
-beforeAll(async () => (w = await productBehindDbHop('pdoc', { RATE_LIMIT_WRITES: String(LIMIT), RATE_LIMIT_READS: String(LIMIT) })))
+// a consumer not restored within a second fails /health, so that its 503 can be shown as well
+beforeAll(async () => (w = await productBehindDbHop('pdoc', { RATE_LIMIT_WRITES: String(LIMIT), RATE_LIMIT_READS: String(LIMIT), AMQP_CONSUMER_RESTORE_SECONDS: '1' })))
 afterAll(() => w.stop())
 
 const unknownId = '0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24'
@@ -23,6 +24,14 @@ describe("product's OpenAPI document against the server's answers", () => {
 
     await send('GET', '/health', '/health')
     await send('GET', '/ready', '/ready')
+    const unjam = await jamQueue(w.iso, w.iso.queues.product)
+    try {
+      await eventually(async () => (await w.api.get('/health')).status === 503, { what: '/health failing' })
+      await send('GET', '/health', '/health')
+    } finally {
+      await unjam()
+    }
+    await eventually(async () => (await w.api.get('/health')).status === 200, { what: '/health ok again' })
     const created = await send('POST', '/products', '/products', { body: { name: 'documented', price: '2.50', qty: 3 } })
     const id = created.body.id
     await send('POST', '/products', '/products', { body: { price: '2.50', qty: 3 } })

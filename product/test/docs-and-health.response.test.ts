@@ -44,7 +44,12 @@ describe.each(runtimes)('on %s', (runtime) => {
     it('when PostgreSQL, Redis and RabbitMQ answer, then /ready says so for each', async () => {
       const res = await w.api.get('/ready')
       expectJson(res, 200, Readiness)
-      expect(res.body).toEqual({ status: 'ready', auth: 'on', checks: { postgres: 'up', redis: 'up', rabbitmq: 'up' } })
+      expect(res.body).toEqual({
+        status: 'ready',
+        auth: 'on',
+        checks: { postgres: 'up', redis: 'up', rabbitmq: 'up' },
+        consumers: { [w.iso.queues.product]: 'attached' },
+      })
     })
   })
 })

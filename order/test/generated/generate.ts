@@ -16,6 +16,7 @@ const limits = { windowSeconds: 60, perWindow: { orders: 1, writes: 1, reads: 1,
 const base: AppBase = {
   log,
   checks: {} as AppBase['checks'],
+  health: { failing: () => undefined, consumers: () => ({}) },
   exchange: 'shop.events',
   http: { auth: 'on', maxBodyBytes: 65_536, metrics: true },
   access: access(createVerifier({ enabled: false } as never), { count: async () => undefined }, limits, log, () => 'unknown'),

@@ -7,7 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers */
+        /** Liveness: the process answers and can recover by itself */
         get: operations["health"];
         put?: never;
         post?: never;
@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the service can serve (its PostgreSQL answers); Redis and RabbitMQ are reported */
+        /** Readiness: the service can serve (its PostgreSQL answers); Redis, RabbitMQ and the consumers are reported */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -142,8 +142,10 @@ export interface components {
             message: string;
         };
         Health: {
-            /** @constant */
-            status: "ok";
+            /** @description `failing` (503): the process cannot recover by itself; restart it */
+            status: "ok" | "failing";
+            /** @description why it is failing */
+            reason?: string;
         };
         Readiness: {
             /** @description `degraded`: Redis or RabbitMQ is away and the service serves without it (200); `not_ready`: PostgreSQL is (503) */
@@ -158,7 +160,16 @@ export interface components {
              *     }
              */
             checks: {
-                [key: string]: "up" | "down";
+                [key: string]: "up" | "down" | "blocked";
+            };
+            /**
+             * @description each queue's consumer: `detached` while it is being restored (the service is `degraded` meanwhile)
+             * @example {
+             *       "product.order-events": "attached"
+             *     }
+             */
+            consumers?: {
+                [key: string]: "attached" | "detached";
             };
         };
         Order: {
@@ -265,8 +276,19 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description `ok` */
             200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description `failing`: it cannot recover by itself (a consumer not restored within AMQP_CONSUMER_RESTORE_SECONDS); restart it */
+            503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
@@ -287,7 +309,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description `ready`, or `degraded` when Redis or RabbitMQ is away (served without cache, events wait in the outbox) */
+            /** @description `ready`, or `degraded` when Redis or RabbitMQ is away or blocking, or a consumer is being restored (served without cache, events wait in the outbox) */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
