@@ -180,6 +180,7 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
   function link(role: 'publish' | 'consume', setUp: (m: ChannelModel) => Promise<void>, onUp: () => void = () => {}) {
     let model: ChannelModel | undefined
     let blockedBy: string | undefined
+    const onBlock = new Set<(reason: string) => void>()
     const open = (): Promise<void> =>
       retrying(
         async () => {
@@ -191,6 +192,7 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
           m.on('blocked', (reason) => {
             blockedBy = String(reason)
             log.warn('amqp connection blocked by the broker; publishing waits', { role, reason: blockedBy })
+            for (const notify of onBlock) notify(blockedBy)
           })
           m.on('unblocked', () => {
             blockedBy = undefined
@@ -220,6 +222,16 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     return {
       current: () => model,
       blocked: () => blockedBy,
+      /** rejects when the broker blocks this connection, until `done` is called */
+      untilBlocked() {
+        let notify: (reason: string) => void = () => {}
+        const blocked = new Promise<never>((_, reject) => {
+          notify = (reason) => reject(new Error(`amqp publishing blocked by the broker (${reason})`))
+          onBlock.add(notify)
+        })
+        blocked.catch(() => {})
+        return { blocked, done: () => void onBlock.delete(notify) }
+      },
       up: () => up,
       close: async () => {
         const m = model
@@ -397,12 +409,16 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
         if (publishing.current()) restorePublisher()
         throw new Error('amqp is not connected')
       }
+      // a memory or disk alarm raised meanwhile ends the wait at once: no confirm comes until it clears
+      const alarm = publishing.untilBlocked()
       try {
-        await withTimeout(send(ch, messages), publishTimeoutMs, `publish not confirmed within ${publishTimeoutMs} ms`)
+        await withTimeout(Promise.race([send(ch, messages), alarm.blocked]), publishTimeoutMs, `publish not confirmed within ${publishTimeoutMs} ms`)
       } catch (err) {
         // confirms still owed on this channel would hold up the next wait: start on a new one
         if (publisher === ch) void ch.close().catch(() => {})
         throw err
+      } finally {
+        alarm.done()
       }
     },
     async consume(c) {

@@ -18,8 +18,8 @@ const promtool = (...args: string[]) => {
 }
 
 const metrics = {
-  counter: ['http_requests_total', 'shop_orders_placed_total', 'shop_orders_settled_total', 'shop_messages_dead_lettered_total'],
-  gauge: ['shop_orders_pending', 'shop_outbox_rows', 'shop_outbox_oldest_age_seconds', 'shop_dead_letter_queue_messages'],
+  counter: ['http_requests_total', 'shop_orders_placed_total', 'shop_orders_settled_total', 'shop_messages_dead_lettered_total', 'shop_messages_failed_total'],
+  gauge: ['shop_orders_pending', 'shop_outbox_rows', 'shop_outbox_oldest_age_seconds', 'shop_dead_letter_queue_messages', 'shop_consumer_attached', 'shop_amqp_blocked'],
   histogram: ['http_request_duration_seconds', 'shop_order_time_to_final_seconds'],
 }
 const exposed = new Set([...metrics.counter, ...metrics.gauge, ...metrics.histogram.flatMap((h) => [`${h}_bucket`, `${h}_sum`, `${h}_count`])])
@@ -46,10 +46,19 @@ describe('deploy/prometheus/alerts.yml', () => {
     expect(output).toContain('FAILED')
   })
 
-  it('when alerts are listed, then saga lag, stuck orders, outbox backlog, dead letters and 5xx ratio are there, each for 5m', () => {
-    expect(rules.map((r) => r.alert).sort()).toEqual(['ShopDeadLetters', 'ShopHighErrorRatio', 'ShopOutboxBacklog', 'ShopPendingOrdersNotDraining', 'ShopSagaSlow'])
+  it('when alerts are listed, then saga lag, stuck orders, outbox backlog, dead letters, detached consumers, retrying handlers, a blocking broker and 5xx ratio are there, each for some minutes', () => {
+    expect(rules.map((r) => r.alert).sort()).toEqual([
+      'ShopBrokerBlocking',
+      'ShopConsumerDetached',
+      'ShopDeadLetters',
+      'ShopHighErrorRatio',
+      'ShopMessagesRetrying',
+      'ShopOutboxBacklog',
+      'ShopPendingOrdersNotDraining',
+      'ShopSagaSlow',
+    ])
     for (const r of rules) {
-      expect(r.for).toBe('5m')
+      expect(['2m', '5m', '10m']).toContain(r.for)
       expect(['warning', 'critical']).toContain(r.labels.severity)
       expect(r.annotations.summary).toBeTruthy()
     }
