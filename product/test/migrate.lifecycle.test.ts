@@ -11,7 +11,7 @@ import { isolate, type Isolated } from '@shop/harness'
 // the Kubernetes init container's command, run as it would run: migrate, then exit
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const productMigrations = fileURLToPath(new URL('../migrations/', import.meta.url))
-const kitMigrations = fileURLToPath(new URL('../../contracts/kit/migrations/', import.meta.url))
+const kitMigrations = fileURLToPath(new URL('../../kit/migrations/', import.meta.url))
 let iso: Isolated
 beforeAll(async () => (iso = await isolate('migrate')))
 

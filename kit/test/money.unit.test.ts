@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'bun:test'
 import { cents, DomainError, toMoney } from '@shop/kit'
-import { loadConfig as productConfig } from '../../../product/src/config.ts'
-import { loadConfig as orderConfig } from '../../../order/src/config.ts'
 
 describe('money', () => {
   it.each([
@@ -31,24 +29,5 @@ describe('money', () => {
     expect(cents('19.9')).toBe(1990n)
     expect(cents('19.90')).toBe(cents('19.9'))
     expect(cents('9999999999.99')).toBe(999999999999n)
-  })
-})
-
-describe('configuration', () => {
-  it('when nothing is set, then the documented defaults apply', () => {
-    expect(productConfig({})).toMatchObject({ port: 3000, queue: 'product.order-events', prefetch: 200, dbPoolMax: 10 })
-    expect(orderConfig({})).toMatchObject({ port: 8080, productUrl: 'http://127.0.0.1:3000', idempotencyTtlHours: 24 })
-  })
-
-  it('when variables are set, then they are converted to their types', () => {
-    expect(orderConfig({ PORT: '9090', PRODUCT_URL: 'http://product:3000/', LOG_LEVEL: 'warn' })).toMatchObject({
-      port: 9090,
-      productUrl: 'http://product:3000',
-      logLevel: 'warn',
-    })
-  })
-
-  it('when a variable is wrong, then start-up fails naming every bad one', () => {
-    expect(() => productConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT.*LOG_LEVEL|LOG_LEVEL.*PORT/)
   })
 })
