@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { failureOf, forbidden, type Caller, type Scope, type Verifier } from './auth.ts'
+import { failureOf, forbidden, type Caller, type Verifier } from './auth.ts'
 import type { Cache } from './cache.ts'
 import type { RequestClient } from './client-address.ts'
 import { batchedCount } from './counters.ts'
@@ -8,12 +8,12 @@ import { DomainError } from './errors.ts'
 import type { Log } from './log.ts'
 import type { Metrics } from './metrics.ts'
 
-type Bucket = keyof LimitSettings['perWindow']
 /**
- * What a route needs: any one of `scopes` (none: anyone), and the rate-limit bucket people count
- * in. A service calling as itself (`caller.service`) counts in the `services` bucket instead.
+ * What a route needs: any one of `scopes` (none: anyone), and the rate-limit bucket (one of the
+ * service's own) people count in. A service calling as itself (`caller.service`) counts in the
+ * `services` bucket instead.
  */
-export type Access = { scopes?: Scope[]; limit: Exclude<Bucket, 'services'> }
+export type Access<B extends string = string, S extends string = string> = { scopes?: S[]; limit: B }
 
 const ANONYMOUS: Caller = { sub: null, scopes: new Set() }
 // addresses whose refused tokens are remembered at once; an attacker rotating addresses makes
@@ -73,15 +73,13 @@ function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings, log: 
  * cache), it never refuses them for that. A caller is its token's `sub`, or, without a token,
  * its client address (`clientOf`: the peer, or what a trusted proxy reports).
  */
-export function access(verify: Verifier, cache: Pick<Cache, 'count'>, limits: LimitSettings, log: Log, clientOf: RequestClient, metrics?: Metrics) {
-  // reads are the hot path: counted here and sent to Redis in batches; writes stay exact
-  const readCount = batchedCount(cache)
-  const counters: Record<Bucket, (key: string, window: number) => Promise<number | undefined>> = {
-    reads: readCount,
-    services: readCount,
-    writes: cache.count,
-    orders: cache.count,
-  }
+export function access<B extends string>(verify: Verifier, cache: Pick<Cache, 'count'>, limits: LimitSettings<B>, log: Log, clientOf: RequestClient, metrics?: Metrics) {
+  type Bucket = B | 'services'
+  // the hot buckets (reads, and services calling each other) are counted here and sent to Redis
+  // in batches; the others stay exact, one round trip each
+  const batched = batchedCount(cache)
+  const hot = new Set<string>([...limits.batched, 'services'])
+  const counterOf = (bucket: Bucket) => (hot.has(bucket) ? batched : cache.count)
   const refused = refusedTokens(cache, limits, log)
   const failures = metrics?.counter('shop_auth_failures_total', 'Bearer tokens refused, by reason (limited: refused unread, the address being over its limit)', ['reason'])
 
@@ -89,7 +87,7 @@ export function access(verify: Verifier, cache: Pick<Cache, 'count'>, limits: Li
     const window = limits.windowSeconds
     const started = windowOf(window)
     const limit = limits.perWindow[bucket]
-    const used = await counters[bucket](`rl:${bucket}:${who}:${started}`, window)
+    const used = await counterOf(bucket)(`rl:${bucket}:${who}:${started}`, window)
     if (used === undefined || used <= limit) return
     log.info('rate limited', { bucket, who, used, limit })
     throw tooMany('requests', limit, window, started)
@@ -118,7 +116,7 @@ export function access(verify: Verifier, cache: Pick<Cache, 'count'>, limits: Li
   }
 
   return new Elysia({ name: 'access' }).macro({
-    access: (rule: Access) => ({
+    access: (rule: Access<B>) => ({
       detail: { 'x-access': rule } as Record<string, unknown>,
       async resolve({ request, server }): Promise<{ caller: Caller }> {
         const authorization = request.headers.get('authorization')

@@ -1,27 +1,30 @@
-import { EventHeaders, Events, type EventName } from '@shop/contracts'
+import type { TSchema } from '@sinclair/typebox'
+import { EventHeaders } from '@shop/contracts'
 import type { DocInfo } from './openapi.ts'
 
 /**
  * AsyncAPI 3.0 for one service's side of the events: one channel per routing key on the topic
  * exchange, the message is the contract's payload schema with its headers, and an operation per
- * event the service sends or receives. Generated from `contracts/src/events.ts`, like the
- * OpenAPI document is from the routes.
+ * event the service sends or receives. Generated from the service's event vocabulary (the
+ * schemas it hands the kit), like the OpenAPI document is from the routes.
  */
 export type AsyncApiOptions = {
   info: DocInfo
   exchange: string
   queue: string
-  sends: EventName[]
-  receives: EventName[]
+  sends: string[]
+  receives: string[]
+  /** routing key -> the schema of its payload (its `description` says who sends it and why) */
+  vocabulary: Record<string, TSchema>
 }
 
 const AMQP_BINDING = '0.3.0'
 const camel = (name: string) => name.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())
 const plain = (schema: unknown) => JSON.parse(JSON.stringify(schema, (k, v) => (k === '$id' ? undefined : v)))
 
-export function asyncApiDocument({ info, exchange, queue, sends, receives }: AsyncApiOptions) {
+export function asyncApiDocument({ info, exchange, queue, sends, receives, vocabulary }: AsyncApiOptions) {
   const events = [...sends, ...receives]
-  const channel = (name: EventName) => ({
+  const channel = (name: string) => ({
     address: name,
     description: `Messages with routing key \`${name}\` on the topic exchange \`${exchange}\`.`,
     messages: { [camel(name)]: { $ref: `#/components/messages/${camel(name)}` } },
@@ -33,7 +36,7 @@ export function asyncApiDocument({ info, exchange, queue, sends, receives }: Asy
       },
     },
   })
-  const operation = (name: EventName, action: 'send' | 'receive') => ({
+  const operation = (name: string, action: 'send' | 'receive') => ({
     action,
     channel: { $ref: `#/channels/${camel(name)}` },
     summary: action === 'send' ? `Publishes \`${name}\` through the outbox, with publisher confirms` : `Consumes \`${name}\` from \`${queue}\``,
@@ -60,7 +63,7 @@ export function asyncApiDocument({ info, exchange, queue, sends, receives }: Asy
           {
             name: e,
             title: e,
-            summary: Events[e].description,
+            summary: vocabulary[e]!.description,
             contentType: 'application/json',
             headers: { $ref: '#/components/schemas/EventHeaders' },
             payload: { $ref: `#/components/schemas/${camel('.' + e)}` },
@@ -70,7 +73,7 @@ export function asyncApiDocument({ info, exchange, queue, sends, receives }: Asy
       ),
       schemas: {
         EventHeaders: plain(EventHeaders),
-        ...Object.fromEntries(events.map((e) => [camel('.' + e), plain(Events[e])])),
+        ...Object.fromEntries(events.map((e) => [camel('.' + e), plain(vocabulary[e])])),
       },
     },
   }

@@ -11,8 +11,8 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose'
+import { Type as t, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { CustomerId } from '@shop/contracts'
 import type { AuthSettings } from './env.ts'
 import { DomainError, unavailable } from './errors.ts'
 
@@ -23,13 +23,14 @@ import { DomainError, unavailable } from './errors.ts'
  */
 export type Caller = { sub: string | null; scopes: ReadonlySet<string>; service?: boolean }
 
-export const SCOPES = ['products:write', 'products:check', 'orders:write', 'orders:read'] as const
-export type Scope = (typeof SCOPES)[number]
-/** The scopes only services hold: order's product check. A service key may grant nothing else. */
-export const SERVICE_SCOPES: ReadonlySet<string> = new Set<Scope>(['products:check'])
+/**
+ * The words a service's tokens speak, handed in by the service: the scopes there are, the ones
+ * only services hold (a service's own key may grant nothing else), and what a `sub` must look like.
+ */
+export type Vocabulary = { scopes: readonly string[]; serviceScopes?: readonly string[]; subject?: TSchema }
 
-/** With AUTH=off every caller may do everything, as the seed API allowed. */
-export const EVERYONE: Caller = { sub: null, scopes: new Set(SCOPES.filter((s) => !SERVICE_SCOPES.has(s))) }
+/** Any printable subject up to 255 characters, when a service names no stricter one. */
+const ANY_SUBJECT = t.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' })
 
 // RFC 8725: pin the algorithms. Only asymmetric ones, so a public key can never be used as an
 // HMAC secret (algorithm confusion) and `none` is never accepted.
@@ -110,8 +111,12 @@ function serviceKeys(jwks: string | undefined) {
  * has expired or comes from an issuer we do not know is refused from its text alone, before any
  * key is looked up or signature checked (`signatureChecks` counts those that got that far).
  */
-export function createVerifier(settings: AuthSettings) {
-  if (!settings.enabled) return Object.assign(async (): Promise<Caller> => EVERYONE, { remembered: () => undefined, signatureChecks: () => 0 })
+export function createVerifier(settings: AuthSettings, vocabulary: Vocabulary) {
+  const serviceScopes = new Set(vocabulary.serviceScopes ?? [])
+  const subject = vocabulary.subject ?? ANY_SUBJECT
+  // with AUTH=off every caller may do everything people may, as the seed API allowed
+  const everyone: Caller = { sub: null, scopes: new Set(vocabulary.scopes.filter((s) => !serviceScopes.has(s))) }
+  if (!settings.enabled) return Object.assign(async (): Promise<Caller> => everyone, { remembered: () => undefined, signatureChecks: () => 0 })
   if (!settings.publicKey && !settings.jwksUrl)
     throw new Error('AUTH is on but neither JWT_JWKS_URL nor JWT_PUBLIC_KEY is set (`bun run start` makes a local key; AUTH=off turns auth off)')
   const keys = keysOf(settings)
@@ -149,11 +154,11 @@ export function createVerifier(settings: AuthSettings) {
         ? await jwtVerify(token, services!.keys, { ...options, issuer: claimed.iss, subject: claimed.iss })
         : await jwtVerify(token, keys as JWTVerifyGetKey, { ...options, issuer: settings.issuer })
       if (claimed.fromService && protectedHeader.kid?.split(':')[0] !== payload.iss) throw refused('invalid', 'key of another service')
-      if (!Value.Check(CustomerId, payload.sub)) throw unauthorized('sub is not a valid subject')
+      if (!Value.Check(subject, payload.sub)) throw unauthorized('sub is not a valid subject')
       // `scope` (RFC 8693, a space-separated string) or `scp` (an array, as Entra and Okta send it)
       const listed = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? payload.scp : []
-      const scopes = new Set(listed.filter((s): s is string => typeof s === 'string' && (!claimed.fromService || SERVICE_SCOPES.has(s))))
-      const service = claimed.fromService || [...scopes].some((s) => SERVICE_SCOPES.has(s))
+      const scopes = new Set(listed.filter((s): s is string => typeof s === 'string' && (!claimed.fromService || serviceScopes.has(s))))
+      const service = claimed.fromService || [...scopes].some((s) => serviceScopes.has(s))
       const caller = { sub: payload.sub as string, scopes, service }
       return { caller, until: Math.min(Date.now() + REMEMBER_MS, payload.exp! * 1000) }
     } catch (err) {

@@ -1,5 +1,5 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib'
-import type { EventName } from '@shop/contracts'
+import type { TSchema } from '@sinclair/typebox'
 import { createDelivery, settler, type Consumer } from './delivery.ts'
 import { throttled, type Log } from './log.ts'
 import type { Instruments } from './telemetry.ts'
@@ -7,7 +7,7 @@ import { retrying, withTimeout } from './retry.ts'
 
 export type { Consumer, Incoming } from './delivery.ts'
 
-export type Outgoing = { routingKey: EventName; eventId: string; payload: unknown; headers: Record<string, string> }
+export type Outgoing = { routingKey: string; eventId: string; payload: unknown; headers: Record<string, string> }
 
 /** What the bus knows of its broker now: for /ready, /health and the metrics. */
 export type BusState = {
@@ -38,6 +38,8 @@ export type Bus = {
 }
 
 export type BusOptions = {
+  /** the service's event vocabulary: routing key -> schema; a consumer takes only these */
+  events: Record<string, TSchema>
   name?: string
   queueType?: QueueType
   /** the longest a publish waits for the socket to drain and for the broker's confirms */
@@ -117,8 +119,8 @@ export function queueArguments(type: QueueType, deadLetters: { exchange: string;
  * bound on a detached consumer, and knows nothing of connection.blocked; the part it would save
  * is the reconnect loop below.
  */
-export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, options: BusOptions = {}): Bus {
-  const { name = 'shop', queueType = 'quorum', publishTimeoutMs = 10_000, restoreBoundMs = 60_000, drainMs = 10_000 } = options
+export function createBus(url: string, exchange: string, log: Log, instruments: Instruments, options: BusOptions): Bus {
+  const { events, name = 'service', queueType = 'quorum', publishTimeoutMs = 10_000, restoreBoundMs = 60_000, drainMs = 10_000 } = options
   const names = topology(exchange)
   const consumers: Consumer[] = []
   type Attached = { ch: Channel; tag: string; flush: () => void }
@@ -140,7 +142,7 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
   const consuming = link('consume', declare, () => {
     for (const c of consumers) void restore(c)
   })
-  const { accept, handleOne, batcher } = createDelivery({ log, isClosing: stopping, track, instruments })
+  const { accept, handleOne, batcher } = createDelivery({ log, isClosing: stopping, track, instruments, events })
 
   const { metrics } = instruments
   metrics.gauge(
@@ -422,6 +424,8 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
       }
     },
     async consume(c) {
+      const unknown = c.events.filter((e) => !(e in events))
+      if (unknown.length) throw new Error(`${c.queue}: ${unknown.join(', ')} not in the service's event vocabulary`)
       consumers.push(c)
       detachedSince.set(c, Date.now())
       // resolves once the consumer runs; while the broker is away that waits for it

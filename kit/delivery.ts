@@ -1,19 +1,21 @@
 import type { Channel, ConsumeMessage } from 'amqplib'
+import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { Events, type EventName, type EventOf } from '@shop/contracts'
 import { throttled, type Log } from './log.ts'
 import { retrying } from './retry.ts'
 import { SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
 
-export type Incoming<K extends EventName = EventName> = {
-  routingKey: K
-  event: EventOf<K>
+/** A delivery that passed its contract: `event` is what the schema of `routingKey` describes. */
+export type Incoming = {
+  routingKey: string
+  event: unknown
   headers: Record<string, string>
   redelivered: boolean
 }
 export type Consumer = {
   queue: string
-  events: EventName[]
+  /** the routing keys it is bound to, each one of the service's event vocabulary */
+  events: string[]
   prefetch?: number
   handle: (message: Incoming) => Promise<void>
   /**
@@ -26,9 +28,6 @@ export type Consumer = {
 }
 
 export type Delivery = { msg: ConsumeMessage; incoming: Incoming }
-
-/** Every event's contract, compiled once: checked on each delivery. */
-const checks = Object.fromEntries(Object.entries(Events).map(([name, schema]) => [name, TypeCompiler.Compile(schema)]))
 
 /**
  * Acks in as few frames as possible: a delivery is marked done when handled, and one ack with
@@ -72,12 +71,17 @@ export function createDelivery({
   isClosing,
   track,
   instruments: { tracing, metrics },
+  events,
 }: {
   log: Log
   isClosing: () => boolean
   track: (job: Promise<void>) => void
   instruments: Instruments
+  /** the service's event vocabulary: routing key -> the schema every such message must pass */
+  events: Record<string, TSchema>
 }) {
+  // every event's contract, compiled once: checked on each delivery
+  const checks = new Map(Object.entries(events).map(([name, schema]) => [name, TypeCompiler.Compile(schema)]))
   const { consumed, failed, deadLettered } = metrics.messages
   // a dependency away fails every message the same way, many times a second: one line per
   // queue every 30 s says so, the metric counts every attempt
@@ -92,9 +96,9 @@ export function createDelivery({
   function accept(ch: Settler, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
     // the event's name travels as the message type too: a replayed dead letter reaches its
     // queue directly, under the queue's name
-    const routingKey = (msg.properties.type && msg.properties.type in Events ? msg.properties.type : msg.fields.routingKey) as EventName
+    const routingKey: string = msg.properties.type && checks.has(msg.properties.type) ? msg.properties.type : msg.fields.routingKey
     const headers = stringHeaders(msg.properties.headers)
-    const check = checks[routingKey]
+    const check = checks.get(routingKey)
     let event: unknown
     try {
       event = JSON.parse(msg.content.toString('utf8'))
@@ -108,7 +112,7 @@ export function createDelivery({
       deadLettered.inc({ queue: c.queue })
       return undefined
     }
-    return { msg, incoming: { routingKey, event: event as EventOf<EventName>, headers, redelivered: msg.fields.redelivered } }
+    return { msg, incoming: { routingKey, event, headers, redelivered: msg.fields.redelivered } }
   }
 
   /**

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Elysia } from 'elysia'
-import { Health, Readiness, namedSchemas } from '@shop/contracts'
+import type { TSchema } from '@sinclair/typebox'
+import { FieldError, Health, Problem, Readiness, ValidationProblem } from '@shop/contracts'
 import { asyncApiDocument, type AsyncApiOptions } from './asyncapi.ts'
 import { withTimeout } from './retry.ts'
 import { openApiDocument, type DocInfo, type DocRoute, type OpenApiOptions } from './openapi.ts'
@@ -12,10 +13,19 @@ export type ServiceDocs = {
   description: string
   /** the default port, for the `servers` entry a generated client starts from */
   port: number
+  /** the service's named schemas (the kit adds its own: problems, health, readiness) */
   schemas: OpenApiOptions['schemas']
   tags: OpenApiOptions['tags']
+  /** response headers the service sends beyond the kit's (`docHeader(...)`) */
+  headers?: OpenApiOptions['headers']
   events: Pick<AsyncApiOptions, 'sends' | 'receives' | 'exchange' | 'queue'>
 }
+
+/** What the documents say that comes from the service's vocabulary: its scopes and events. */
+export type DocVocabulary = { scopes: Record<string, string>; serviceScopes?: readonly string[]; events: Record<string, TSchema> }
+
+/** The kit's own named schemas: what every service answers with outside its routes' contracts. */
+const kitSchemas = { Problem, ValidationProblem, FieldError, Health, Readiness }
 
 const assetTypes = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -56,7 +66,12 @@ const json = (doc: unknown) => {
  * /docs/json built from `routes` (the app's route table, so every route documents itself from its
  * contract schemas), and the AsyncAPI 3.0 document of the service's events at /docs/asyncapi.json.
  */
-export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
+export const docs = (service: ServiceDocs, vocabulary: DocVocabulary, routes: readonly DocRoute[]) => {
+  const serviceOnly = new Set(vocabulary.serviceScopes ?? [])
+  const scopes = Object.entries(vocabulary.scopes)
+    .filter(([scope]) => !serviceOnly.has(scope))
+    .map(([scope, what]) => `\`${scope}\` (${what})`)
+    .join(', ')
   const info: DocInfo = {
     title: service.title,
     version: '1.0.0',
@@ -64,7 +79,8 @@ export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
   }
   const openapi = openApiDocument(routes, {
     info,
-    schemas: { ...namedSchemas.common, ...service.schemas },
+    schemas: { ...kitSchemas, ...service.schemas },
+    headers: service.headers,
     servers: [{ url: '/', description: `this server (port ${service.port} unless PORT says otherwise)` }],
     tags: [...service.tags, { name: 'ops', description: 'Liveness and readiness' }],
     securitySchemes: {
@@ -73,13 +89,16 @@ export const docs = (service: ServiceDocs, routes: readonly DocRoute[]) => {
         scheme: 'bearer',
         bearerFormat: 'JWT',
         description:
-          'An access token (JWT) from the identity provider, with `scope` (or `scp`) listing the scopes: ' +
-          '`products:write`, `orders:write` (a customer, `sub` = customer id), `orders:read` (staff). ' +
+          `An access token (JWT) from the identity provider, with \`scope\` (or \`scp\`) listing the scopes: ${scopes}. ` +
           'Locally, `bun run start` prints tokens; `bun run token` mints more.',
       },
     },
   })
-  const asyncapi = asyncApiDocument({ info: { ...info, title: `${service.title}: events`, description: service.description }, ...service.events })
+  const asyncapi = asyncApiDocument({
+    info: { ...info, title: `${service.title}: events`, description: service.description },
+    ...service.events,
+    vocabulary: vocabulary.events,
+  })
   const hide = { detail: { hide: true } }
   return new Elysia({ name: 'docs' })
     .get('/docs', () => new Response(page(service.title), { headers: { 'content-type': 'text/html; charset=utf-8' } }), hide)

@@ -1,4 +1,4 @@
-import { Type as t, type Static, type TObject } from '@sinclair/typebox'
+import { Type as t, type Static, type TInteger, type TObject } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 /**
@@ -65,9 +65,6 @@ export const serviceEnv = (d: ServiceDefaults) =>
     }),
     MAX_BODY_BYTES: t.Integer({ default: 65_536, minimum: 1024 }),
     RATE_LIMIT_WINDOW_SECONDS: t.Integer({ default: 60, minimum: 1 }),
-    RATE_LIMIT_ORDERS: t.Integer({ default: 120, minimum: 1, description: 'POST /orders per customer per window' }),
-    RATE_LIMIT_WRITES: t.Integer({ default: 300, minimum: 1, description: 'other writes per caller per window' }),
-    RATE_LIMIT_READS: t.Integer({ default: 3000, minimum: 1, description: 'reads per caller (sub, else IP) per window' }),
     RATE_LIMIT_SERVICES: t.Integer({ default: 600_000, minimum: 1, description: 'calls per calling service (its own token) per window' }),
     RATE_LIMIT_AUTH_FAILURES: t.Integer({ default: 60, minimum: 1, description: 'refused tokens per client address per window; then 429 before any check' }),
     METRICS: t.Union([t.Literal('on'), t.Literal('off')], { default: 'on', description: 'off: no /metrics and no per-request metrics' }),
@@ -84,8 +81,23 @@ export const serviceEnv = (d: ServiceDefaults) =>
 
 type ServiceVars = Static<TObject<ReturnType<typeof serviceEnv>>>
 
-/** The typed, camel-cased view of `serviceEnv` that start.ts files consume. */
-export const serviceConfig = (c: ServiceVars, queue: string) => ({
+/**
+ * A service's rate-limit buckets: each is counted per caller per window, and read from
+ * `RATE_LIMIT_<NAME>` with its default. `batched`: counted in this process and sent to Redis in
+ * batches (for the hot path, reads), instead of one exact round trip per request.
+ */
+export type Buckets = Record<string, { default: number; description: string; batched?: boolean }>
+type BucketVars<B extends Buckets> = { [K in keyof B & string as `RATE_LIMIT_${Uppercase<K>}`]: TInteger }
+const bucketVar = (name: string) => `RATE_LIMIT_${name.toUpperCase()}`
+
+/** The variables of a service's buckets, to spread into its schema next to `serviceEnv`. */
+export const limitEnv = <B extends Buckets>(buckets: B): BucketVars<B> =>
+  Object.fromEntries(
+    Object.entries(buckets).map(([name, b]) => [bucketVar(name), t.Integer({ default: b.default, minimum: 1, description: b.description })]),
+  ) as BucketVars<B>
+
+/** The typed, camel-cased view of `serviceEnv` (and the service's buckets) that start.ts files consume. */
+export const serviceConfig = <B extends Buckets>(c: ServiceVars, queue: string, buckets: B) => ({
   port: c.PORT,
   databaseUrl: c.DATABASE_URL,
   dbPoolMax: c.DB_POOL_MAX,
@@ -135,10 +147,20 @@ export const serviceConfig = (c: ServiceVars, queue: string) => ({
   },
   limits: {
     windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
-    perWindow: { orders: c.RATE_LIMIT_ORDERS, writes: c.RATE_LIMIT_WRITES, reads: c.RATE_LIMIT_READS, services: c.RATE_LIMIT_SERVICES },
+    /** each bucket's limit; `services` counts other services calling as themselves */
+    perWindow: {
+      ...(Object.fromEntries(Object.keys(buckets).map((name) => [name, (c as unknown as Record<string, number>)[bucketVar(name)]!])) as Record<keyof B & string, number>),
+      services: c.RATE_LIMIT_SERVICES,
+    },
+    batched: Object.keys(buckets).filter((name) => buckets[name]!.batched) as (keyof B & string)[],
     authFailures: c.RATE_LIMIT_AUTH_FAILURES,
   },
 })
 
 export type AuthSettings = ReturnType<typeof serviceConfig>['auth']
-export type LimitSettings = ReturnType<typeof serviceConfig>['limits']
+export type LimitSettings<B extends string = string> = {
+  windowSeconds: number
+  perWindow: Record<B | 'services', number>
+  batched: readonly B[]
+  authFailures: number
+}

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { statusOf } from './http.ts'
+import { withTimeout } from './retry.ts'
 
 /**
  * Prometheus metrics with prom-client, one registry per service (tests run two services in one
@@ -52,7 +53,9 @@ export function createMetrics(service: string) {
         labelNames,
         registers,
         async collect() {
-          await collect(this).catch(() => {}) // a dependency away: the last value stays, the scrape does not fail
+          // a dependency away or hanging: the last value stays, and the scrape neither fails nor
+          // waits past a second for it (Prometheus gives a whole scrape 10 s by default)
+          await withTimeout(collect(this), 1000, 'gauge too slow').catch(() => {})
         },
       }),
     counter: (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers }),

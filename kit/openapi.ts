@@ -18,6 +18,8 @@ export type OpenApiOptions = {
   servers: { url: string; description: string }[]
   tags: { name: string; description: string }[]
   securitySchemes?: Json
+  /** response headers the service documents beyond the kit's `docHeaders` */
+  headers?: Record<string, { description: string; schema: Json }>
 }
 
 const header = (description: string, schema: Json = { type: 'string' }) => ({ description, schema })
@@ -33,12 +35,11 @@ export const docHeaders = {
   'RateLimit-Reset': header('Seconds until the window ends', { type: 'integer' }),
   'RateLimit-Policy': header('The limit and its window, e.g. `120;w=60`'),
   ETag: header('The version of the resource as a strong entity tag (`"3"`): send it back as If-None-Match to read, or If-Match to write'),
-  'Idempotent-Replayed': header('Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', {
-    type: 'string',
-    enum: ['true'],
-  }),
 } as const
-export type DocHeader = keyof typeof docHeaders
+/** A response header: one of the kit's (`docHeaders`) or one the service documents itself (`headers`). */
+export type DocHeader = keyof typeof docHeaders | (string & {})
+/** A header a service sends beyond the kit's, for its API document: `{ 'My-Header': docHeader('what it says') }`. */
+export const docHeader = header
 const headerRef = (h: DocHeader) => ({ $ref: `#/components/headers/${h}` })
 
 /** A route's own words for one response, with the headers only it sends (`detail.responses`). */
@@ -185,7 +186,9 @@ export function openApiDocument(routes: readonly DocRoute[], options: OpenApiOpt
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(`#/components/schemas/${name}`))),
-      headers: Object.fromEntries(Object.entries(docHeaders).filter(([name]) => used.has(`#/components/headers/${name}`))),
+      headers: Object.fromEntries(
+        Object.entries({ ...docHeaders, ...options.headers }).filter(([name]) => used.has(`#/components/headers/${name}`)),
+      ),
       ...(options.securitySchemes ? { securitySchemes: options.securitySchemes } : {}),
     },
   }

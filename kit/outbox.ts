@@ -1,4 +1,4 @@
-import type { EventName, EventOf } from '@shop/contracts'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { v7 as uuidv7 } from 'uuid'
 import type { Bus } from './bus.ts'
 import type { Log } from './log.ts'
@@ -6,7 +6,7 @@ import type { Sql, Tx } from './db.ts'
 import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from './telemetry.ts'
 
 export type OutboxEvent = {
-  routingKey: EventName
+  routingKey: string
   payload: { eventId: string } & Record<string, unknown>
   headers?: Record<string, string>
 }
@@ -69,7 +69,7 @@ export function createRelay(
   const oldest = metrics.gauge('shop_outbox_oldest_age_seconds', 'Age of the oldest event waiting in the outbox', async () => {})
 
   /** A publish span per row, child of the trace the row carries; the message carries the span on. */
-  const withPublishSpans = <R extends { routingKey: EventName; headers: Record<string, string> }>(rows: R[]) =>
+  const withPublishSpans = <R extends { routingKey: string; headers: Record<string, string> }>(rows: R[]) =>
     rows.map((row) => {
       const started = tracing.startSpan(`${row.routingKey} publish`, { kind: SpanKind.PRODUCER, parentFrom: row.headers })
       if (!started) return { row, end: () => {} }
@@ -91,7 +91,7 @@ export function createRelay(
   // confirmed them: a failed publish rolls back and the rows are there for the next try.
   const publishBatch = () =>
     sql.begin(async (tx) => {
-      const rows = await tx<{ id: string; eventId: string; routingKey: EventName; payload: unknown; headers: Record<string, string> }[]>`
+      const rows = await tx<{ id: string; eventId: string; routingKey: string; payload: unknown; headers: Record<string, string> }[]>`
         with taken as (
           delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
           returning id, event_id, routing_key, payload, headers
@@ -151,14 +151,24 @@ export function createRelay(
   }
 }
 
-/** A new event of the contracts' vocabulary, with its id, time and version filled in. */
-export function newEvent<K extends EventName>(
-  routingKey: K,
-  body: Omit<EventOf<K>, 'eventId' | 'occurredAt' | 'version'>,
-  headers: Record<string, string> = {},
-): OutboxEvent {
+/** The envelope the kit fills in on every event: its id (consumers deduplicate on it), time and shape version. */
+type Envelope = 'eventId' | 'occurredAt' | 'version'
+
+/**
+ * A new event, with its id (a UUIDv7: ordered by time), time and version filled in. The trace of
+ * the request (or message) that caused it travels in the row, so the relay continues that trace
+ * when it publishes.
+ */
+export function newEvent(routingKey: string, body: Record<string, unknown>, headers: Record<string, string> = {}): OutboxEvent {
   const payload = { eventId: uuidv7(), occurredAt: new Date().toISOString(), version: 1 as const, ...body }
-  // the trace of the request (or message) that caused it travels in the row, so the relay
-  // continues that trace when it publishes
   return { routingKey, payload, headers: { ...traceHeaders(), ...headers } }
 }
+
+/**
+ * `newEvent` typed by a service's vocabulary (routing key -> schema): the body must be what the
+ * schema says, less the envelope. `const event = eventsOf(Events); event('order.created', {...})`.
+ */
+export const eventsOf =
+  <V extends Record<string, TSchema>>(_vocabulary: V) =>
+  <K extends keyof V & string>(routingKey: K, body: Omit<Static<V[K]>, Envelope>, headers: Record<string, string> = {}): OutboxEvent =>
+    newEvent(routingKey, body as Record<string, unknown>, headers)

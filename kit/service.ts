@@ -1,3 +1,4 @@
+import type { TSchema } from '@sinclair/typebox'
 import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from './bus.ts'
 import { createCache } from './cache.ts'
@@ -9,20 +10,35 @@ import { serviceCredential } from './service-token.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
 import { createTracing, tracingPlugin } from './telemetry.ts'
 import { failedToStart } from './serve.ts'
-import { dependencyStates, docs, health, type ServiceDocs } from './docs.ts'
+import { dependencyStates, docs, health, type DocVocabulary, type ServiceDocs } from './docs.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
 import { createRelay } from './outbox.ts'
-import type { serviceConfig } from './env.ts'
+import type { LimitSettings, serviceConfig } from './env.ts'
 
-type Config = ReturnType<typeof serviceConfig>
+/** A service's configuration (`serviceConfig`), its rate-limit buckets named `B`. */
+type Config<B extends string = string> = Omit<ReturnType<typeof serviceConfig>, 'limits'> & { limits: LimitSettings<B> }
+
+/**
+ * What a service tells the kit about itself: its name, the scopes its tokens speak (with what
+ * each allows, for the API documents), the ones only services hold, what a token's `sub` must be,
+ * and its events by routing key (each message a consumer takes is checked against its schema).
+ */
+export type ServiceSpec = {
+  name: string
+  scopes: Record<string, string>
+  serviceScopes?: readonly string[]
+  subject?: TSchema
+  events: Record<string, TSchema>
+}
 
 /**
  * What every service stands on: its database (created and migrated), the Redis cache, the AMQP
  * bus and the outbox relay. `stop` takes them down in the order that loses nothing: stop
  * consuming (in-flight messages finish and ack), let the relay finish its batch, then close.
  */
-export async function connectService(name: string, config: Config, migrations: URL) {
+export async function connectService<B extends string>(spec: ServiceSpec, config: Config<B>, migrations: URL) {
+  const { name } = spec
   const log = createLog(name, config.logLevel as LogLevel)
   const { sql, applied, ahead } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations, config.dbTimeouts)
   // message handlers get their own pool: a burst of events queued on one hot row must never
@@ -35,6 +51,7 @@ export async function connectService(name: string, config: Config, migrations: U
   const instruments = { tracing, metrics }
   const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
   const bus = createBus(config.amqpUrl, config.exchange, log, instruments, {
+    events: spec.events,
     name,
     queueType: config.queueType,
     publishTimeoutMs: config.publishTimeoutMs,
@@ -45,7 +62,8 @@ export async function connectService(name: string, config: Config, migrations: U
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
   // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
   const clientOf = requestClient(clientAddress(trustedProxies(config.trustedProxies)))
-  const guard = access(createVerifier(config.auth), cache, config.limits, log, clientOf, metrics)
+  const verifier = createVerifier(config.auth, { scopes: Object.keys(spec.scopes), serviceScopes: spec.serviceScopes, subject: spec.subject })
+  const guard = access(verifier, cache, config.limits, log, clientOf, metrics)
   const checks = {
     postgres: async () => sql`select 1`,
     redis: cache.check,
@@ -72,6 +90,7 @@ export async function connectService(name: string, config: Config, migrations: U
     credentialFor: (scope: string) => serviceCredential(name, scope, config.serviceCredential, log),
     tracing,
     metrics,
+    vocabulary: { scopes: spec.scopes, serviceScopes: spec.serviceScopes, events: spec.events } satisfies DocVocabulary,
     http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes, metrics: config.metrics },
     /** what /health and /ready say beyond the dependency checks */
     health: { failing: () => bus.state().stuck, consumers: () => bus.state().consumers },
@@ -93,15 +112,22 @@ export async function connectService(name: string, config: Config, migrations: U
   }
 }
 
-export type ServiceBase = Awaited<ReturnType<typeof connectService>>
+export type ServiceBase<B extends string = string> = Awaited<ReturnType<typeof connectService<B>>>
 /** What the HTTP side of a service needs from its base. */
-export type AppBase = Pick<ServiceBase, 'log' | 'checks' | 'health' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'>
+export type AppBase<B extends string = string> = Pick<
+  ServiceBase<B>,
+  'log' | 'checks' | 'health' | 'vocabulary' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'
+>
 
 /**
  * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
  * service's routes, and last the docs, generated from every route registered before them.
  */
-export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'checks' | 'health' | 'http' | 'clientOf' | 'tracing' | 'metrics'>, routes: AnyElysia) {
+export function serviceApp(
+  info: ServiceDocs,
+  base: Pick<ServiceBase, 'log' | 'checks' | 'health' | 'vocabulary' | 'http' | 'clientOf' | 'tracing' | 'metrics'>,
+  routes: AnyElysia,
+) {
   const { auth, maxBodyBytes } = base.http
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
   // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
@@ -113,7 +139,7 @@ export function serviceApp(info: ServiceDocs, base: Pick<ServiceBase, 'log' | 'c
     .use(problems(base.log, maxBodyBytes))
     .use(health(base.checks, auth, base.health))
     .use(routes)
-  return app.use(docs(info, app.routes))
+  return app.use(docs(info, base.vocabulary, app.routes))
 }
 
 /**

@@ -1,6 +1,11 @@
 /**
- * `bun run bench`: both services as production processes on this machine's infrastructure, each
- * scenario run with autocannon, the saga drained and checked after the order runs, one table.
+ * `bun run bench`: both services as production processes (LOG_LEVEL=warn) on fresh databases of
+ * this machine's infrastructure, chosen as the tests choose it. The closed-loop scenarios run with
+ * autocannon (50 connections); the constant-rate one with the bench's own open-loop sender
+ * (open-loop.ts), which charges a late answer from when its request was due. After each order
+ * scenario the saga is drained and checked: a broken invariant or an order left pending fails the
+ * command. Prints one table, then the near-cache, per-step and CPU-per-request tables, the saga
+ * summaries and peak RSS, and writes them to results/latest.{json,md} (docs/performance.md).
  *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--only 'POST /orders,GET /health'] [--auth on|off]
  *                 [--metrics on|off] [--tracing off|on] [--queue-type quorum|classic] [--no-progress]
  * `--tracing on` exports every span over OTLP/HTTP to a receiver the bench runs (it reads and drops them).

@@ -98,7 +98,7 @@ export function badExamples(routes: readonly { method: string; path: string; hoo
   return bad
 }
 
-// accepted on purpose (README): no license is declared; /health and /ready have no 4xx to send
+// accepted on purpose (docs/api.md): no license is declared; /health and /ready have no 4xx to send
 const acceptedWarnings = [/^info-license /, /^operation-4xx-response at #\/paths\/~1(health|ready)\//]
 
 type Served = { api: Client; routes: readonly { method: string; path: string; hooks: Json }[]; stop(): Promise<void> }

@@ -1,10 +1,11 @@
-import { serviceApp, type AppBase } from '@shop/kit'
+import { docHeader, serviceApp, type AppBase } from '@shop/kit'
 import { namedSchemas } from '@shop/contracts'
+import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
 import { orderRoutes } from './routes.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (orders: Orders, base: AppBase, queue: string) =>
+export const createApp = (orders: Orders, base: AppBase<Bucket>, queue: string) =>
   serviceApp(
     {
       title: 'order service',
@@ -12,6 +13,12 @@ export const createApp = (orders: Orders, base: AppBase, queue: string) =>
       port: 8080,
       schemas: namedSchemas.order,
       tags: [{ name: 'orders', description: 'Orders and their lifecycle: pending, then confirmed or rejected; cancelled' }],
+      headers: {
+        'Idempotent-Replayed': docHeader('Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', {
+          type: 'string',
+          enum: ['true'],
+        }),
+      },
       events: { exchange: base.exchange, queue, sends: ['order.created', 'order.cancelled'], receives: ['stock.reserved', 'stock.rejected'] },
     },
     base,

@@ -1,8 +1,16 @@
 import { Type as t } from '@sinclair/typebox'
-import { readEnv, serviceConfig, serviceEnv } from '@shop/kit'
+import { limitEnv, readEnv, serviceConfig, serviceEnv, type Buckets } from '@shop/kit'
+
+/** order's rate-limit buckets (RATE_LIMIT_<NAME>): what one caller may do per window */
+export const buckets = {
+  orders: { default: 120, description: 'POST /orders (and cancellations) per customer per window' },
+  reads: { default: 3000, description: 'reads per caller (sub, else IP) per window', batched: true },
+} as const satisfies Buckets
+export type Bucket = keyof typeof buckets
 
 export const Config = t.Object({
   ...serviceEnv({ port: 8080, database: 'shop_order', cachePrefix: 'shop:order:' }),
+  ...limitEnv(buckets),
   ORDER_QUEUE: t.String({ default: 'order.stock-events' }),
   PRODUCT_URL: t.String({ default: 'http://127.0.0.1:3000' }),
   PRODUCT_TIMEOUT_MS: t.Integer({ default: 2000, minimum: 1 }),
@@ -17,7 +25,7 @@ export type OrderConfig = ReturnType<typeof loadConfig>
 export const loadConfig = (env: Record<string, string | undefined>) => {
   const c = readEnv(Config, env)
   return {
-    ...serviceConfig(c, c.ORDER_QUEUE),
+    ...serviceConfig(c, c.ORDER_QUEUE, buckets),
     productUrl: c.PRODUCT_URL.replace(/\/$/, ''),
     productTimeoutMs: c.PRODUCT_TIMEOUT_MS,
     idempotencyTtlHours: c.IDEMPOTENCY_TTL_HOURS,

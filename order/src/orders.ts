@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { pageLimit, type CreateOrder, type Order, type PageQuery, type StockRejected, type StockReserved } from '@shop/contracts'
-import { cents, conflict, DomainError, isUniqueViolation, newEvent, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
+import { cents, conflict, DomainError, isUniqueViolation, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
+import { newEvent } from './spec.ts'
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import type { ProductClient } from './product-client.ts'

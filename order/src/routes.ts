@@ -10,22 +10,24 @@ import {
   ProductIdParams,
   ValidationProblem,
 } from '@shop/contracts'
+import type { Scope } from '@shop/contracts'
 import { arrivedAt, described, requestId, type Access, type AppBase, type Caller } from '@shop/kit'
+import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
 
 const tags = ['orders']
 // every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
 const failures = { 400: ValidationProblem, 503: Problem }
 const noOrder = { description: "No order with this id (or it is another customer's)" }
-const customer: Access = { scopes: ['orders:write'], limit: 'orders' }
-const customerOrStaff: Access = { scopes: ['orders:read', 'orders:write'], limit: 'reads' }
-const staff: Access = { scopes: ['orders:read'], limit: 'reads' }
+const customer: Access<Bucket, Scope> = { scopes: ['orders:write'], limit: 'orders' }
+const customerOrStaff: Access<Bucket, Scope> = { scopes: ['orders:read', 'orders:write'], limit: 'reads' }
+const staff: Access<Bucket, Scope> = { scopes: ['orders:read'], limit: 'reads' }
 
 /** Staff (`orders:read`) may see any order; a customer only their own. */
 const ownerFilter = (caller: Caller) => (caller.scopes.has('orders:read') ? undefined : (caller.sub ?? undefined))
 
 /** HTTP only: shapes come from contracts/, decisions from orders.ts, errors from the kit. */
-export const orderRoutes = (orders: Orders, guard: AppBase['access']) =>
+export const orderRoutes = (orders: Orders, guard: AppBase<Bucket>['access']) =>
   new Elysia({ prefix: '/orders' })
     .use(requestId()) // the app's own plugin (deduplicated by name): gives the routes `requestId`
     .use(guard)

@@ -6,6 +6,7 @@ import { consumeStockEvents } from './events.ts'
 import { createOrders } from './orders.ts'
 import { sagaMetrics } from './saga-metrics.ts'
 import { createProductClient } from './product-client.ts'
+import { spec } from './spec.ts'
 import { createStore } from './store.ts'
 
 /**
@@ -13,8 +14,8 @@ import { createStore } from './store.ts'
  * served by whichever runtime (main.ts on Bun or Deno, the harness in tests).
  */
 export async function startOrder(config: OrderConfig) {
-  const base = await connectService('order', config, new URL('../migrations/', import.meta.url))
-  // order calls product as itself; with auth on, a credential is required (see README, Security)
+  const base = await connectService(spec, config, new URL('../migrations/', import.meta.url))
+  // order calls product as itself; with auth on, a credential is required (see docs/security.md)
   const credential = base.credentialFor('products:check')
   if (!credential && config.auth.enabled)
     throw new Error(

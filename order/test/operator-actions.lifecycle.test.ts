@@ -131,44 +131,52 @@ describe('when an operator deletes the queues under traffic', () => {
 
 describe('when the broker closes a consumer channel that held a delivery too long', () => {
   it('then the consumer comes back on a new channel, the message is handled once when the database returns, nothing is dead-lettered; SIGTERM meanwhile ends the process cleanly', async () => {
-    const p = (await client(product.url).post('/products', { name: 'acked-late', price: '1.00', qty: 5 })).body
-    const database = new URL(iso.env('product').DATABASE_URL!).pathname.slice(1)
-    const admin = iso.db('order') // another database of the same server, so the switch survives the cut
-    const answers = await captureEvents(iso, ['stock.reserved', 'stock.rejected'])
-    const undo = consumerTimeout(iso.infra, 1000)
+    // a world of its own: only this message is in the queue while the channel is closed on it
+    const own = await isolate('acklate')
+    const start = () => spawnService('product', own.env('product'))
+    const database = new URL(own.env('product').DATABASE_URL!).pathname.slice(1)
+    const admin = own.db('order') // another database of the same server, so the switch survives the cut
+    const dlq = () => queueDepth(own, deadLetterQueue(own, own.queues.product))
+    // each close returns the message with its delivery count up by one, and the quorum queue
+    // dead-letters it at ten (x-delivery-limit): the outage here lasts a few closes, as 30 min
+    // closes of a real one would (docs/limits.md says what lasts longer)
+    const undo = consumerTimeout(own.infra, 2000)
+    let svc: ServiceProcess | undefined
+    let answers: Awaited<ReturnType<typeof captureEvents>> | undefined
     try {
-      // channels opened from now on get the short timeout: a product restarted now has one
-      expect((await terminate(product)).code).toBe(0)
-      product = await startProduct()
-      const restoresBefore = await metric(product, 'shop_consumer_restores_total')
+      // channels opened from now on get the short timeout
+      svc = await start()
+      answers = await captureEvents(own, ['stock.reserved', 'stock.rejected'])
+      const p = (await client(svc.url).post('/products', { name: 'acked-late', price: '1.00', qty: 5 })).body
+      const restoresBefore = await metric(svc, 'shop_consumer_restores_total')
       await admin.unsafe(`alter database "${database}" allow_connections false`)
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`
       const event = eventOf('order.created', { orderId: crypto.randomUUID(), productId: p.id, qty: 2 })
-      await publish(iso, 'order.created', event)
-      // the handler retries; the broker closes its channel after 1 s unacked; the consumer comes back
-      await eventually(async () => (await metric(product, 'shop_consumer_restores_total')) - restoresBefore >= 2, {
+      await publish(own, 'order.created', event)
+      // the handler retries; the broker closes its channel after 2 s unacked; the consumer comes back
+      const running = svc
+      await eventually(async () => (await metric(running, 'shop_consumer_restores_total')) - restoresBefore >= 1, {
         timeout: 20_000,
-        what: 'consumer restored twice after the broker closed its channel',
+        what: 'consumer restored after the broker closed its channel',
       })
-      expect(await deadLetters()).toBe(0)
+      expect(await dlq()).toBe(0)
 
       // SIGTERM while the handler retries through the outage: the process ends by itself, cleanly
-      const stopped = await terminate(product)
+      const stopped = await terminate(svc)
       console.log(`[operator] product stopped during a database outage in ${stopped.ms} ms`)
       expect(stopped.code).toBe(0)
       await admin.unsafe(`alter database "${database}" allow_connections true`)
-      product = await startProduct()
+      svc = await start()
       await answers.next('stock.reserved', (e) => e.orderId === event.orderId)
+      await eventually(async () => (await stockIn(own.db('product'), p.id)) === 3, { what: 'stock taken once' })
+      expect(await dlq()).toBe(0)
     } finally {
       await admin.unsafe(`alter database "${database}" allow_connections true`)
       undo()
+      await answers?.stop()
+      await svc?.stop()
+      await own.cleanup()
     }
-    await eventually(async () => (await stockIn(iso.db('product'), p.id)) === 3, { what: 'stock taken once' })
-    expect(await deadLetters()).toBe(0)
-    await answers.stop()
-    // order's product client must reach the restarted product: give order the new address
-    expect((await terminate(order)).code).toBe(0)
-    order = await startOrder()
   }, 120_000)
 })
 

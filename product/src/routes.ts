@@ -11,13 +11,15 @@ import {
   UpdateProduct,
   ValidationProblem,
 } from '@shop/contracts'
+import type { Scope } from '@shop/contracts'
 import { described, type Access, type AppBase } from '@shop/kit'
+import type { Bucket } from './config.ts'
 import { etagOf, notModified, notModifiedResponse, versionsAllowed } from './etag.ts'
 import type { Products } from './products.ts'
 
 const tags = ['products']
-const anyone: Access = { limit: 'reads' }
-const staff: Access = { scopes: ['products:write'], limit: 'writes' }
+const anyone: Access<Bucket, Scope> = { limit: 'reads' }
+const staff: Access<Bucket, Scope> = { scopes: ['products:write'], limit: 'writes' }
 // every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
 const failures = { 400: ValidationProblem, 503: Problem }
 // (413 and 415 for a body, 401/403/429 for the access rule: the kit documents those itself)
@@ -27,7 +29,7 @@ const noProduct = { description: 'No product with this id (whatever If-Match say
 const changedMeanwhile = described('If-Match names none of the versions: the product changed since it was read; nothing was written. `ETag` is the current one', 'ETag')
 
 /** HTTP only: shapes come from contracts/, decisions from products.ts, errors from the kit. */
-export const productRoutes = (products: Products, guard: AppBase['access']) =>
+export const productRoutes = (products: Products, guard: AppBase<Bucket>['access']) =>
   new Elysia({ prefix: '/products' })
     .use(guard)
     .post(

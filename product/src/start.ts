@@ -4,6 +4,7 @@ import { productCache } from './cache.ts'
 import type { ProductConfig } from './config.ts'
 import { consumeOrderEvents } from './events.ts'
 import { createProducts } from './products.ts'
+import { spec } from './spec.ts'
 import { createStore } from './store.ts'
 
 /**
@@ -11,7 +12,7 @@ import { createStore } from './store.ts'
  * served by whichever runtime (main.ts on Bun or Deno, the harness in tests).
  */
 export async function startProduct(config: ProductConfig) {
-  const base = await connectService('product', config, new URL('../migrations/', import.meta.url))
+  const base = await connectService(spec, config, new URL('../migrations/', import.meta.url))
   const cache = productCache(base.cache)
   const products = createProducts(createStore(base.sql), cache, base.log)
   const productsForEvents = createProducts(createStore(base.eventsSql), cache, base.log)

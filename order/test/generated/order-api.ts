@@ -102,11 +102,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description exact decimal amount, at most 2 fraction digits
-         * @example 19.99
-         */
-        Money: string;
         /** @description RFC 9457 problem details */
         Problem: {
             /** @example https://shop.example/problems/validation */
@@ -187,7 +182,11 @@ export interface components {
             customerId: string | null;
             /** @example 1 */
             qty: number;
-            unitPrice: components["schemas"]["Money"];
+            /**
+             * @description exact decimal amount, at most 2 fraction digits
+             * @example 19.99
+             */
+            unitPrice: string;
             /**
              * @description unitPrice x qty, computed by the server
              * @example 39.98
@@ -225,7 +224,7 @@ export interface components {
              * @description the unit price the client saw; when it differs from the current one the order is refused (409)
              * @example 19.99
              */
-            price?: components["schemas"]["Money"] | number;
+            price?: string | number;
         };
         OrderPage: {
             items: components["schemas"]["Order"][];

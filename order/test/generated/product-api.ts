@@ -90,16 +90,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description exact decimal amount, at most 2 fraction digits
-         * @example 19.99
-         */
-        Money: string;
-        /**
-         * @description decimal string (preferred) or JSON number with at most 2 fraction digits
-         * @example 19.99
-         */
-        MoneyInput: components["schemas"]["Money"] | number;
         /** @description RFC 9457 problem details */
         Problem: {
             /** @example https://shop.example/problems/validation */
@@ -173,7 +163,11 @@ export interface components {
             id: string;
             /** @example Coffee beans 1kg */
             name: string;
-            price: components["schemas"]["Money"];
+            /**
+             * @description exact decimal amount, at most 2 fraction digits
+             * @example 19.99
+             */
+            price: string;
             /** @description units in stock */
             qty: number;
             /**
@@ -202,7 +196,11 @@ export interface components {
         CreateProduct: {
             /** @example Coffee beans 1kg */
             name: string;
-            price: components["schemas"]["MoneyInput"];
+            /**
+             * @description decimal string (preferred) or JSON number with at most 2 fraction digits
+             * @example 19.99
+             */
+            price: string | number;
             /** @example 10 */
             qty: number;
         };
@@ -219,7 +217,7 @@ export interface components {
              * @description decimal string (preferred) or JSON number with at most 2 fraction digits
              * @example 19.99
              */
-            price?: components["schemas"]["Money"] | number;
+            price?: string | number;
             /**
              * @description the stock, set absolutely: send it with If-Match, or a stock change made since your read is overwritten
              * @example 10

@@ -1,0 +1,11 @@
+import { CustomerId, Events, Scopes, ServiceScopes } from '@shop/contracts'
+import { eventsOf, type ServiceSpec } from '@shop/kit'
+
+/**
+ * What order tells the kit about itself: the shop's scopes (and the one only services hold), a
+ * token's `sub` is a customer id, and the shop's events (order publishes order.created and order.cancelled and settles its orders on the stock answers).
+ */
+export const spec: ServiceSpec = { name: 'order', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: Events }
+
+/** A new event of the shop's vocabulary, its body checked against the contract at compile time. */
+export const newEvent = eventsOf(Events)
