@@ -1,8 +1,7 @@
 import { Elysia } from 'elysia'
 import { failureOf, forbidden, type Caller, type Verifier } from './auth.ts'
-import type { Cache } from './cache.ts'
 import type { RequestClient } from './client-address.ts'
-import { batchedCount } from './counters.ts'
+import { batchedCount, type Counts } from './counters.ts'
 import type { LimitSettings } from './env.ts'
 import { DomainError } from './errors.ts'
 import type { Log } from './log.ts'
@@ -37,7 +36,7 @@ const windowOf = (window: number) => Math.floor(Date.now() / 1000 / window) * wi
  * even parsed. A replica learns the shared count with each refusal it sees itself, so across n
  * replicas an address gets at most n - 1 refusals more than the limit.
  */
-function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings, log: Log) {
+function refusedTokens(cache: Counts, limits: LimitSettings, log: Log) {
   const window = limits.windowSeconds
   const limit = limits.authFailures
   const known = new Map<string, { count: number; started: number }>()
@@ -73,7 +72,7 @@ function refusedTokens(cache: Pick<Cache, 'count'>, limits: LimitSettings, log: 
  * cache), it never refuses them for that. A caller is its token's `sub`, or, without a token,
  * its client address (`clientOf`: the peer, or what a trusted proxy reports).
  */
-export function access<B extends string>(verify: Verifier, cache: Pick<Cache, 'count'>, limits: LimitSettings<B>, log: Log, clientOf: RequestClient, metrics?: Metrics) {
+export function access<B extends string>(verify: Verifier, cache: Counts, limits: LimitSettings<B>, log: Log, clientOf: RequestClient, metrics?: Metrics) {
   type Bucket = B | 'services'
   // the hot buckets (reads, and services calling each other) are counted here and sent to Redis
   // in batches; the others stay exact, one round trip each

@@ -1,6 +1,56 @@
-import type { Cache } from './cache.ts'
+import { grouped } from './group.ts'
+import type { Redis } from './redis.ts'
 
+/**
+ * Counters in Redis that every replica adds to: the rate limits' counts per caller and window.
+ * `exactCounts` asks Redis for each count (many at once share one round trip); `batchedCount`
+ * counts here and tells Redis every few milliseconds, for the hot path.
+ */
+export type Counts = {
+  /** Adds `by` (1) to a counter that lives `windowSeconds`; undefined when Redis is down. */
+  count(key: string, windowSeconds: number, by?: number): Promise<number | undefined>
+}
 type Count = (key: string, windowSeconds: number) => Promise<number | undefined>
+
+/** Exact counts under `prefix`: INCRBY with an expiry, grouped into one MULTI while one is on its way. */
+export function exactCounts({ client, warn }: Redis, prefix: string): Counts {
+  // Counts that arrive while one is on its way go together in one MULTI (one round trip for
+  // many requests); each caller still gets its own exact value, as if it had counted alone:
+  // counts of one key in a group are one INCRBY of their sum, the k-th of n gets total - (n - k)
+  // worth of what came after it.
+  type Counting = { key: string; windowSeconds: number; by: number }
+  const countTogether = grouped(async (counts: Counting[]): Promise<(number | undefined)[]> => {
+    // a MULTI waits for a reconnection instead of failing at once like single commands do
+    if (!client.isReady) {
+      warn('redis unavailable; rate limits not applied', {})
+      return counts.map(() => undefined)
+    }
+    const sums = new Map<string, { by: number; windowSeconds: number }>()
+    for (const c of counts) {
+      const s = sums.get(c.key)
+      if (s) s.by += c.by
+      else sums.set(c.key, { by: c.by, windowSeconds: c.windowSeconds })
+    }
+    try {
+      const multi = client.multi()
+      for (const [key, s] of sums) multi.incrBy(`${prefix}${key}`, s.by).expire(`${prefix}${key}`, s.windowSeconds, 'NX')
+      const replies = await multi.exec()
+      const totals = new Map([...sums.keys()].map((key, i) => [key, Number(replies[2 * i])]))
+      // walk back from each key's total: the last caller of a key gets the total
+      const answers: number[] = new Array(counts.length)
+      for (let i = counts.length - 1; i >= 0; i--) {
+        const c = counts[i]!
+        answers[i] = totals.get(c.key)!
+        totals.set(c.key, answers[i]! - c.by)
+      }
+      return answers
+    } catch (err) {
+      warn('redis unavailable; rate limits not applied', { err: String(err) })
+      return counts.map(() => undefined)
+    }
+  })
+  return { count: (key, windowSeconds, by = 1) => countTogether({ key, windowSeconds, by }) }
+}
 
 /**
  * A counter shared through Redis that does not cost a round trip per request. The first count of
@@ -11,7 +61,7 @@ type Count = (key: string, windowSeconds: number) => Promise<number | undefined>
  * one INCRBY per key is on its way at a time, and what is counted meanwhile goes in the next.
  * Redis down: `undefined` for a key never counted, otherwise the counting goes on here alone.
  */
-export function batchedCount(cache: Pick<Cache, 'count'>, flushMs = 50): Count & { flush(): Promise<void> } {
+export function batchedCount(cache: Counts, flushMs = 50): Count & { flush(): Promise<void> } {
   // pending: not sent yet; inflight: sent, not answered (both still count in the local answer)
   type State = { known: number; inflight: number; pending: number; window: number; ends: number }
   type Sending = { sending?: Promise<void>; next?: Promise<void> }

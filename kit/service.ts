@@ -2,6 +2,8 @@ import type { TSchema } from '@sinclair/typebox'
 import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from './bus.ts'
 import { createCache } from './cache.ts'
+import { exactCounts } from './counters.ts'
+import { connectRedis } from './redis.ts'
 import { connectDb, openMigrated } from './db.ts'
 import { access } from './access.ts'
 import { createVerifier } from './auth.ts'
@@ -49,7 +51,8 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
   const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
   const metrics = createMetrics(name)
   const instruments = { tracing, metrics }
-  const cache = createCache(config.redisUrl, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
+  const redis = connectRedis(config.redisUrl, log)
+  const cache = createCache(redis, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
   const bus = createBus(config.amqpUrl, config.exchange, log, instruments, {
     events: spec.events,
     name,
@@ -63,10 +66,10 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
   // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
   const clientOf = requestClient(clientAddress(trustedProxies(config.trustedProxies)))
   const verifier = createVerifier(config.auth, { scopes: Object.keys(spec.scopes), serviceScopes: spec.serviceScopes, subject: spec.subject })
-  const guard = access(verifier, cache, config.limits, log, clientOf, metrics)
+  const guard = access(verifier, exactCounts(redis, config.cachePrefix), config.limits, log, clientOf, metrics)
   const checks = {
     postgres: async () => sql`select 1`,
-    redis: cache.check,
+    redis: redis.check,
     rabbitmq: bus.check,
   }
   // what /ready reports, for alerts and dashboards: a degraded service still answers 200
@@ -107,6 +110,7 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
       await relay.stop()
       await bus.close()
       await cache.close()
+      await redis.close()
       await Promise.all([sql.end({ timeout: 5 }), eventsSql.end({ timeout: 5 }), tracing.shutdown()])
     },
   }

@@ -1,20 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createClient } from 'redis'
-import { batchedCount, createCache, createLog, type Cache } from '@shop/kit'
+import { batchedCount, connectRedis, createLog, exactCounts, type Counts, type Redis } from '@shop/kit'
 import { startInfra } from '../src/infra.ts'
 
-let cache: Cache
-const connectRedis = (url: string) => createClient({ url }).connect()
-let redis: Awaited<ReturnType<typeof connectRedis>>
+let cache: Counts
+let shared: Redis
+const inspect = (url: string) => createClient({ url }).connect()
+let redis: Awaited<ReturnType<typeof inspect>>
 const prefix = `counts-${crypto.randomUUID()}:`
 beforeAll(async () => {
   const { redisUrl } = await startInfra()
-  cache = createCache(redisUrl, prefix, 60, createLog('test', 'error'))
-  redis = await connectRedis(redisUrl)
+  shared = connectRedis(redisUrl, createLog('test', 'error'))
+  cache = exactCounts(shared, prefix)
+  redis = await inspect(redisUrl)
 })
 afterAll(async () => {
   for (const key of await redis.keys(`${prefix}*`)) await redis.del(key)
-  await cache.close()
+  await shared.close()
   await redis.close()
 })
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
-import { createCache, createLog } from '@shop/kit'
+import { connectRedis, createCache, createLog } from '@shop/kit'
 import { eventOf, eventually, publish } from '@shop/harness'
 import { expectJson } from '@shop/harness/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
@@ -53,8 +53,9 @@ describe('GET /products/:id through the cache', () => {
   })
 
   it('when a write lands while a slow read is loading, then the slow read cannot cache the old value', async () => {
-    const cache = createCache(w.iso.infra.redisUrl, `${w.iso.id}:race:`, 60, createLog('test', 'silent'))
-    await eventually(() => cache.check().then(() => true), { what: 'redis connected' })
+    const redis = connectRedis(w.iso.infra.redisUrl, createLog('test', 'silent'))
+    const cache = createCache(redis, `${w.iso.id}:race:`, 60, createLog('test', 'silent'))
+    await eventually(() => redis.check().then(() => true), { what: 'redis connected' })
     let release!: () => void
     const loading = new Promise<void>((r) => (release = r))
     // the slow reader has read the old row and is about to store it ...
@@ -70,5 +71,6 @@ describe('GET /products/:id through the cache', () => {
     expect(next).toEqual({ value: { qty: 2 }, hit: false })
     expect(await cache.read('product:1', 'v1', async () => ({ qty: 3 }))).toEqual({ value: { qty: 2 }, hit: true })
     await cache.close()
+    await redis.close()
   })
 })
