@@ -1,3 +1,9 @@
+/**
+ * Authentication, authorization and rate limits, declared on each route (an Elysia macro) and
+ * carried into its API document. Written here rather than taken from a rate-limit plugin: the
+ * counts must be shared by every replica through Redis, kept per token subject (else per client
+ * address), and cost no round trip on the hot path (counters.ts).
+ */
 import { Elysia } from 'elysia'
 import { failureOf, forbidden, type Caller, type Verifier } from './auth.ts'
 import type { RequestClient } from './client-address.ts'
@@ -65,7 +71,7 @@ function refusedTokens(cache: Counts, limits: LimitSettings, log: Log) {
 
 /**
  * Authentication, authorization and rate limits, declared on the route:
- * `{ access: { scopes: ['products:write'], limit: 'writes' } }`. The route gets `caller`. The
+ * `{ access: { scopes: ['things:write'], limit: 'writes' } }`. The route gets `caller`. The
  * declaration also travels into the OpenAPI document (security, 401/403/429) through `detail`.
  * Counters are per window in Redis, so every replica counts the same (reads through
  * `batchedCount`, without a round trip each); Redis down lets requests through (logged by the

@@ -1,3 +1,8 @@
+/**
+ * The AsyncAPI 3.0 document of a service's events, written from the event vocabulary the service
+ * hands the kit; no maintained library builds one from TypeBox schemas at run time
+ * (docs/decisions/0001).
+ */
 import type { TSchema } from '@sinclair/typebox'
 import { EventHeaders } from '@shop/contracts'
 import type { DocInfo } from './openapi.ts'

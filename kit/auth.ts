@@ -1,3 +1,8 @@
+/**
+ * Bearer tokens (JWT, RFC 7519/8725) checked with jose against an identity provider's JWKS or a
+ * PEM key, plus the keys of services that call as themselves. What the scopes are is the
+ * service's to say (`Vocabulary`).
+ */
 import { createPublicKey } from 'node:crypto'
 import {
   createLocalJWKSet,

@@ -1,3 +1,7 @@
+/**
+ * Cache-aside entries in Redis that a write makes stale at once (generation counters), with an
+ * optional near cache in process memory (near-cache.ts).
+ */
 import type { Log } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { createNearCache, type NearCacheLimits } from './near-cache.ts'

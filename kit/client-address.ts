@@ -1,3 +1,6 @@
+/**
+ * Who the client is: the socket's peer, or what a trusted proxy reports for it.
+ */
 import { BlockList, isIP } from 'node:net'
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * Counters in Redis that every replica adds to, for the rate limits: exact ones (one grouped
+ * round trip) and batched ones for the hot path.
+ */
 import { grouped } from './group.ts'
 import type { Redis } from './redis.ts'
 

@@ -1,3 +1,6 @@
+/**
+ * Dead letters an operator can look at and replay to their queue, or purge.
+ */
 import amqp, { type GetMessage } from 'amqplib'
 import { topology } from './bus.ts'
 

@@ -1,9 +1,21 @@
+/**
+ * What happens to a consumed message between its arrival and its ack: its contract checked,
+ * handled alone or in a batch, retried while its failure passes, dead-lettered only when it is
+ * poison.
+ */
 import type { Channel, ConsumeMessage } from 'amqplib'
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { throttled, type Log } from './log.ts'
 import { retrying } from './retry.ts'
 import { SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
+// messaging attributes are still incubating in the conventions: pinned with the package's exact version
+import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+} from '@opentelemetry/semantic-conventions/incubating'
 
 /** A delivery that passed its contract: `event` is what the schema of `routingKey` describes. */
 export type Incoming = {
@@ -89,7 +101,7 @@ export function createDelivery({
   const processing = (incoming: Incoming, queue: string) => ({
     kind: SpanKind.CONSUMER,
     parentFrom: incoming.headers,
-    attributes: { 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'process', 'messaging.destination.subscription.name': queue },
+    attributes: { [ATTR_MESSAGING_SYSTEM]: 'rabbitmq', [ATTR_MESSAGING_OPERATION_TYPE]: 'process', [ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME]: queue },
   })
 
   /** Checks a message against its contract; a poison one is dead-lettered here and then. */
@@ -134,6 +146,7 @@ export function createDelivery({
         })
         ch.ack(msg)
         consumed.inc({ queue: c.queue, event: incoming.routingKey })
+        log.debug('message handled', { queue: c.queue, routingKey: incoming.routingKey, messageId: msg.properties.messageId })
       } catch (err) {
         failed.inc({ queue: c.queue })
         if (isClosing() || gone()) return // unacked: redelivered once the channel closes
@@ -166,7 +179,7 @@ export function createDelivery({
       const spans = group.map((d) => tracing.startSpan(`${d.incoming.routingKey} process`, processing(d.incoming, c.queue)))
       const traced = group.map((d, i) => ({ ...d.incoming, headers: { ...d.incoming.headers, ...(spans[i] ? traceHeaders(spans[i].ctx) : {}) } }))
       try {
-        const batch = { kind: SpanKind.CONSUMER, linksFrom: group.map((d) => d.incoming.headers), attributes: { 'messaging.batch.message_count': group.length } }
+        const batch = { kind: SpanKind.CONSUMER, linksFrom: group.map((d) => d.incoming.headers), attributes: { [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: group.length } }
         await tracing.inSpan(`${c.queue} process batch`, batch, () =>
           retrying(() => c.handleBatch!(traced), {
             attempts: 1, // only passing failures are retried as a batch
@@ -179,6 +192,7 @@ export function createDelivery({
         )
         ch.ack(...group.map((d) => d.msg))
         for (const d of group) consumed.inc({ queue: c.queue, event: d.incoming.routingKey })
+        log.debug('batch handled', { queue: c.queue, size: group.length })
       } catch (err) {
         failed.inc({ queue: c.queue })
         if (isClosing() || gone()) return // unacked: redelivered once the channel closes

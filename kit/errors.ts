@@ -1,3 +1,7 @@
+/**
+ * The errors a use case throws (`DomainError` and its kinds), which http.ts turns into
+ * problem+json answers.
+ */
 import type { FieldError } from '@shop/contracts'
 
 export type ErrorKind =

@@ -1,6 +1,11 @@
+/**
+ * The HTTP shell every route shares: request ids, and every error answered as
+ * application/problem+json (RFC 9457) naming the field at fault, never a stack trace.
+ */
 import { Elysia, ParseError, ValidationError } from 'elysia'
 import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@shop/contracts'
 import { DomainError, type ErrorKind } from './errors.ts'
+import { noteStatus } from './status.ts'
 import { isTransient } from './retry.ts'
 import type { Log } from './log.ts'
 
@@ -43,17 +48,8 @@ function headersOf(set: Record<string, unknown>): Headers {
   return headers
 }
 
-/** The status each answered request got, for whoever observes requests after the fact. */
-const answered = new WeakMap<Request, number>()
-
-/** The status a request was answered with (problems included, which Elysia's `set` does not show). */
-export function statusOf(ctx: { request: Request; set: { status?: number | string }; response?: unknown }): number {
-  if (ctx.response instanceof Response) return ctx.response.status
-  return answered.get(ctx.request) ?? (typeof ctx.set.status === 'number' ? ctx.set.status : 200)
-}
-
 function problemResponse(problem: Problem, set: Record<string, unknown>, request: Request): Response {
-  answered.set(request, problem.status)
+  noteStatus(request, problem.status)
   const headers = headersOf(set)
   headers.set('content-type', PROBLEM_CONTENT_TYPE)
   return new Response(JSON.stringify(problem), { status: problem.status, headers })

@@ -1,8 +1,15 @@
+/**
+ * @shop/kit: the runtime every service stands on. Each module opens with what it is for; a
+ * service hands the kit what is its own (scopes, limit buckets, events, documented headers) and
+ * gets the rest.
+ */
 export * from './errors.ts'
 export * from './log.ts'
 export * from './retry.ts'
 export * from './http.ts'
+export * from './status.ts'
 export * from './docs.ts'
+export * from './health.ts'
 export * from './bus.ts'
 export * from './db.ts'
 export * from './group.ts'

@@ -1,7 +1,12 @@
+/**
+ * Log lines as one JSON object each, with the trace of the request or message they belong to.
+ */
 import { activeTraceIds } from './telemetry.ts'
 
 /** One JSON object per line on stdout/stderr: easy to grep here, easy to ship in production. */
 export type Log = {
+  /** what happened to each message and batch: off unless LOG_LEVEL=debug */
+  debug(msg: string, fields?: Record<string, unknown>): void
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void
   error(msg: string, fields?: Record<string, unknown>): void
@@ -19,6 +24,7 @@ export function createLog(service: string, level: LogLevel = 'info'): Log {
     else console.log(line)
   }
   return {
+    debug: (m, f) => write('debug', m, f),
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),

@@ -1,6 +1,10 @@
+/**
+ * Prometheus metrics with prom-client, one registry per service: RED metrics per route, and the
+ * gauges and counters other modules add.
+ */
 import { Elysia } from 'elysia'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { statusOf } from './http.ts'
+import { statusOf } from './status.ts'
 import { withTimeout } from './retry.ts'
 
 /**

@@ -1,3 +1,6 @@
+/**
+ * Money as exact decimal strings: parsed, checked and compared without floating point.
+ */
 import { MoneyPattern } from '@shop/contracts'
 import { invalid } from './errors.ts'
 

@@ -1,3 +1,7 @@
+/**
+ * The OpenAPI 3.1 document of a service, written from Elysia's route table and the routes'
+ * TypeBox schemas (docs/decisions/0001).
+ */
 import { PROBLEM_CONTENT_TYPE, Problem, ValidationProblem } from '@shop/contracts'
 
 /**

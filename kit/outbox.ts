@@ -1,9 +1,15 @@
+/**
+ * The transactional outbox: events written in the same transaction as the change they report, and
+ * the relay that publishes them with publisher confirms and deletes them only then.
+ */
 import type { Static, TSchema } from '@sinclair/typebox'
 import { v7 as uuidv7 } from 'uuid'
 import type { Bus } from './bus.ts'
 import type { Log } from './log.ts'
 import type { Sql, Tx } from './db.ts'
 import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from './telemetry.ts'
+// messaging attributes are still incubating in the conventions: pinned with the package's exact version
+import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from '@opentelemetry/semantic-conventions/incubating'
 
 export type OutboxEvent = {
   routingKey: string
@@ -73,7 +79,7 @@ export function createRelay(
     rows.map((row) => {
       const started = tracing.startSpan(`${row.routingKey} publish`, { kind: SpanKind.PRODUCER, parentFrom: row.headers })
       if (!started) return { row, end: () => {} }
-      started.span.setAttributes({ 'messaging.system': 'rabbitmq', 'messaging.operation.type': 'send', 'messaging.destination.name': row.routingKey })
+      started.span.setAttributes({ [ATTR_MESSAGING_SYSTEM]: 'rabbitmq', [ATTR_MESSAGING_OPERATION_TYPE]: 'send', [ATTR_MESSAGING_DESTINATION_NAME]: row.routingKey })
       return {
         row: { ...row, headers: { ...row.headers, ...traceHeaders(started.ctx) } },
         end: (err?: unknown) => {
@@ -106,6 +112,7 @@ export function createRelay(
         throw err
       }
       for (const t of traced) t.end()
+      log.debug('outbox rows published', { rows: rows.length })
       return rows.length
     })
 
@@ -166,7 +173,7 @@ export function newEvent(routingKey: string, body: Record<string, unknown>, head
 
 /**
  * `newEvent` typed by a service's vocabulary (routing key -> schema): the body must be what the
- * schema says, less the envelope. `const event = eventsOf(Events); event('order.created', {...})`.
+ * schema says, less the envelope. `const event = eventsOf(MyEvents); event('thing.made', {...})`.
  */
 export const eventsOf =
   <V extends Record<string, TSchema>>(_vocabulary: V) =>

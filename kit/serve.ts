@@ -1,3 +1,7 @@
+/**
+ * Serving an app on Bun or Deno, and the shutdown on SIGTERM: bounded step by step, and as a
+ * whole by SHUTDOWN_TIMEOUT_SECONDS.
+ */
 import { notePeerAddress } from './client-address.ts'
 import type { Log } from './log.ts'
 

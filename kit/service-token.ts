@@ -1,3 +1,7 @@
+/**
+ * The token a service sends when it calls another as itself: signed with its own key, or fetched
+ * by OAuth 2.0 client credentials and renewed before it expires.
+ */
 import { importJWK, SignJWT, type JWK } from 'jose'
 import { unavailable } from './errors.ts'
 import type { Log } from './log.ts'

@@ -1,3 +1,8 @@
+/**
+ * What every service is made of: `connectService` connects, migrates and wires the database,
+ * Redis, the bus and the relay from the service's spec; `serviceApp` is the HTTP app around its
+ * routes.
+ */
 import type { TSchema } from '@sinclair/typebox'
 import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from './bus.ts'
@@ -12,7 +17,8 @@ import { serviceCredential } from './service-token.ts'
 import { createMetrics, metricsPlugin } from './metrics.ts'
 import { createTracing, tracingPlugin } from './telemetry.ts'
 import { failedToStart } from './serve.ts'
-import { dependencyStates, docs, health, type DocVocabulary, type ServiceDocs } from './docs.ts'
+import { docs, type DocVocabulary, type ServiceDocs } from './docs.ts'
+import { dependencyStates, health } from './health.ts'
 import { problems, requestId } from './http.ts'
 import { createLog, type LogLevel } from './log.ts'
 import { createRelay } from './outbox.ts'
@@ -51,7 +57,7 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
   const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
   const metrics = createMetrics(name)
   const instruments = { tracing, metrics }
-  const redis = connectRedis(config.redisUrl, log)
+  const redis = connectRedis(config.redisUrl, log, config.redisSentinel)
   const cache = createCache(redis, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
   const bus = createBus(config.amqpUrl, config.exchange, log, instruments, {
     events: spec.events,

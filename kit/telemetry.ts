@@ -1,3 +1,8 @@
+/**
+ * Traces with OpenTelemetry's own packages, used directly rather than through
+ * @elysiajs/opentelemetry (docs/decisions/0002): W3C trace context in and out of HTTP and AMQP, a
+ * span per request and message.
+ */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   context,
@@ -13,11 +18,19 @@ import {
 } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { Elysia } from 'elysia'
-import { statusOf } from './http.ts'
+import { statusOf } from './status.ts'
 import type { RequestClient } from './client-address.ts'
 import type { Metrics } from './metrics.ts'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVICE_NAME,
+  ATTR_URL_PATH,
+} from '@opentelemetry/semantic-conventions'
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -121,7 +134,7 @@ export function createTracing(settings: TracingSettings) {
   const enabled = Boolean(settings.endpoint)
   const provider = enabled
     ? new TracerProvider({
-        resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+        resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName }),
         sampler: samplerOf(settings.sampler, settings.samplerArg),
         spanProcessors: [
           new BatchSpanProcessor({
@@ -174,7 +187,7 @@ export function createTracing(settings: TracingSettings) {
       if (!tracer) return undefined
       const carrier: Record<string, string> = {}
       headers.forEach((value, key) => (carrier[key] = value))
-      const started = startSpan(method, { kind: SpanKind.SERVER, parentFrom: carrier, attributes: { 'http.request.method': method, 'url.path': path } })
+      const started = startSpan(method, { kind: SpanKind.SERVER, parentFrom: carrier, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_PATH]: path } })
       manager.enter(started!.ctx)
       return started!.span
     },
@@ -197,14 +210,14 @@ export function tracingPlugin(tracing: Tracing, clientOf?: RequestClient) {
       if (!span) return
       spans.set(request, span)
       // the client as TRUSTED_PROXIES make it out, not the last proxy's address
-      if (clientOf) span.setAttribute('client.address', clientOf(request, server))
+      if (clientOf) span.setAttribute(ATTR_CLIENT_ADDRESS, clientOf(request, server))
     })
     .onAfterResponse({ as: 'global' }, ({ request, route, set, response }) => {
       const span = spans.get(request)
       if (!span) return
       const status = statusOf({ request, set, response } as never)
-      if (route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route)
-      span.setAttribute('http.response.status_code', status)
+      if (route) span.updateName(`${request.method} ${route}`).setAttribute(ATTR_HTTP_ROUTE, route)
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
       span.end()
     })

@@ -1,4 +1,4 @@
-import { exposedNames, sample } from '../src/promql.ts'
+import { exposedNames, sample, scrape } from '../src/promql.ts'
 
 /**
  * The near cache's hit ratio while a scenario ran, from each service's own `/metrics`
@@ -11,10 +11,8 @@ const NAME = 'shop_near_cache_requests_total'
 export type NearCacheReads = { hits: number; misses: number }
 
 async function readsOf(url: string): Promise<NearCacheReads | undefined> {
-  const res = await fetch(`${url}/metrics`).catch(() => undefined)
-  if (!res?.ok) return undefined
-  const text = await res.text()
-  if (!exposedNames(text).has(NAME)) return undefined
+  const text = await scrape(url)
+  if (!text || !exposedNames(text).has(NAME)) return undefined
   return { hits: sample(text, NAME, { result: 'hit' }), misses: sample(text, NAME, { result: 'miss' }) }
 }
 

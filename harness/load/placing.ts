@@ -1,5 +1,5 @@
-import { PLACING_STEPS, type PlacingStep } from '../../order/src/saga-metrics.ts'
-import { sample } from '../src/promql.ts'
+import { PLACING_STEPS, type PlacingStep } from '@shop/contracts'
+import { sample, scrape } from '../src/promql.ts'
 
 /**
  * Where POST /orders spent its time while a scenario ran, step by step, from order's own
@@ -57,8 +57,8 @@ export function between(before: StepHistogram | undefined, after: StepHistogram)
 
 export function placingMeter(orderUrl: string) {
   const snapshot = async () => {
-    const res = await fetch(`${orderUrl}/metrics`).catch(() => undefined)
-    return res?.ok ? histogramsOf(await res.text()) : undefined
+    const text = await scrape(orderUrl)
+    return text ? histogramsOf(text) : undefined
   }
   return {
     snapshot,

@@ -6,7 +6,7 @@ import type { PlacingStep, StepTimes } from './placing.ts'
 
 export type Scenario = {
   name: string
-  /** what autocannon runs */
+  /** the request and duration: what autocannon runs for a closed loop, and what the open-loop sender reads for a constant rate */
   options: autocannon.Options
   /** for a constant-rate run: the intended req/s */
   intendedRate?: number
@@ -116,10 +116,6 @@ export async function run(s: Scenario, progress: boolean): Promise<Outcome> {
     non2xx: r.non2xx,
     total,
     seconds: r.duration,
-  }
-  if (s.intendedRate) {
-    outcome.intendedRate = s.intendedRate
-    outcome.achievedRatio = rps / s.intendedRate
   }
   return outcome
 }

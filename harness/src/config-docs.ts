@@ -13,8 +13,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { Config as ProductConfig } from '../../product/src/config.ts'
-import { Config as OrderConfig } from '../../order/src/config.ts'
+import { configSchema } from './service-config.ts'
+
+const ProductConfig = configSchema('product')
+const OrderConfig = configSchema('order')
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 export const configurationPage = 'docs/configuration.md'

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { Infra } from './infra.ts'
+import type { Infra } from './infra-types.ts'
 
 /** The images the harness runs; the same tags as compose.yml. */
 export const IMAGES = { postgres: 'postgres:17-alpine', redis: 'redis:7-alpine', rabbitmq: 'rabbitmq:3.13-management-alpine' }

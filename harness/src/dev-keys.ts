@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey } from 'jose'
-import { AUDIENCE, ISSUER, mintToken, newServiceKeys, type ServiceKeys, type Signer } from './tokens.ts'
+import { mintToken, newServiceKeys, type ServiceKeys, type Signer } from './tokens.ts'
 
 /**
  * The local development signing key: made on the first `bun run start` (or `bun run token`) in
@@ -42,13 +42,6 @@ export async function devServiceKeys(): Promise<ServiceKeys> {
     return keys
   }
 }
-
-/** What the services need to accept the local tokens; order also gets its own key, product trusts it. */
-export const devAuthEnv = (s: Signer) => ({ AUTH: 'on', JWT_PUBLIC_KEY: s.publicPem, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE })
-export const devServiceEnv = (keys: ServiceKeys) => ({
-  product: { SERVICE_JWKS: keys.jwks },
-  order: { SERVICE_PRIVATE_JWK: keys.privateJwk },
-})
 
 /** The two tokens a developer needs most, good for 12 hours. */
 export const devTokens = async (s: Signer) => ({

@@ -4,7 +4,8 @@
  * ports, prints where everything is, and on Ctrl-C stops what it started.
  */
 import { startInfra, withDatabase } from './infra.ts'
-import { devAuthEnv, devServiceEnv, devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
+import { devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
+import { authEnv, serviceAuthEnv } from './tokens.ts'
 import { spawnService, type Runtime, type ServiceProcess } from './processes.ts'
 
 const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
@@ -13,9 +14,12 @@ const orderPort = Number(process.env.ORDER_PORT ?? 8080)
 
 const infra = await startInfra()
 const signer = await devSigner()
-const auth = process.env.AUTH === 'off' ? { AUTH: 'off' } : devAuthEnv(signer)
+const auth = process.env.AUTH === 'off' ? { AUTH: 'off' } : authEnv(signer)
 // order calls product as itself, with its own local key that product trusts
-const serviceAuth = process.env.AUTH === 'off' ? { product: {}, order: {} } : devServiceEnv(await devServiceKeys())
+const serviceKeys = process.env.AUTH === 'off' ? undefined : await devServiceKeys()
+const serviceAuth = serviceKeys
+  ? { product: serviceAuthEnv('product', serviceKeys), order: serviceAuthEnv('order', serviceKeys) }
+  : { product: {}, order: {} }
 // `--otlp <url>` (or OTEL_EXPORTER_OTLP_ENDPOINT) sends both services' traces to a collector
 const otlpAt = process.argv.indexOf('--otlp')
 const otlp = otlpAt > 0 ? process.argv[otlpAt + 1] : process.env.OTEL_EXPORTER_OTLP_ENDPOINT

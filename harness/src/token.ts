@@ -10,8 +10,8 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { devAuthEnv, devDir, devServiceKeys, devSigner } from './dev-keys.ts'
-import { mintToken, newServiceKeys } from './tokens.ts'
+import { devDir, devServiceKeys, devSigner } from './dev-keys.ts'
+import { authEnv, mintToken, newServiceKeys } from './tokens.ts'
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +30,7 @@ if (values['service-keys']) {
 } else if (values['write-env']) {
   const path = fileURLToPath(new URL('../../.env', import.meta.url))
   const kept = (await readFile(path, 'utf8').catch(() => '')).split('\n').filter((l) => l && !/^(AUTH|JWT_[A-Z_]+|SERVICE_[A-Z_]+)=/.test(l))
-  const auth = Object.entries(devAuthEnv(signer)).map(([k, v]) => `${k}=${v.trim().replaceAll('\n', '\\n')}`)
+  const auth = Object.entries(authEnv(signer)).map(([k, v]) => `${k}=${v.trim().replaceAll('\n', '\\n')}`)
   // the k6 containers of compose's `load` profile mint their tokens with it (local key only)
   auth.push(`JWT_PRIVATE_JWK=${await readFile(`${devDir}jwt-private.jwk.json`, 'utf8')}`)
   // order calls product as itself (compose.yml hands each service its half)

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
-import { Config as ProductConfig } from '../../product/src/config.ts'
-import { Config as OrderConfig } from '../../order/src/config.ts'
+import { configSchema } from '../src/service-config.ts'
+
+// each service's env schema, as its package exports it
+const ProductConfig = configSchema('product')
+const OrderConfig = configSchema('order')
 
 // compose.yml and the Dockerfiles checked without an engine, at the level of `docker compose config`:
 // it parses, and every service, port, variable and health check the code relies on is there.

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Config as ProductConfig } from '../../product/src/config.ts'
-import { Config as OrderConfig } from '../../order/src/config.ts'
+import { configSchema } from '../src/service-config.ts'
 import { kustomize, parseYamlDocuments, type K8sObject } from '../src/kustomize.ts'
 import { trustedProxies } from '@shop/kit'
+
+// each service's env schema, as its package exports it
+const ProductConfig = configSchema('product')
+const OrderConfig = configSchema('order')
 
 // deploy/k8s held to the code it runs: every variable is one the service's config reads, ports
 // and probes are the ones the service serves, images are the Dockerfiles', queues are the ones the
@@ -127,7 +130,7 @@ describe('deploy/k8s against the code', () => {
     each((overlay, name) => {
       const c = container(overlay, name)
       const port = Number(configData(overlay, name).PORT)
-      expect(port).toBe(services[name].PORT.default)
+      expect(port).toBe(services[name].PORT!.default)
       expect(c.ports).toEqual([{ name: 'http', containerPort: port }])
       expect(c.startupProbe.httpGet).toEqual({ path: '/health', port: 'http' })
       expect(c.livenessProbe.httpGet).toEqual({ path: '/health', port: 'http' })
@@ -145,7 +148,7 @@ describe('deploy/k8s against the code', () => {
     for (const name of names) {
       const dockerfile = read(`${name}/Dockerfile`)
       expect(dockerfile).toContain(`CMD ["bun", "${name}/src/main.ts"]`)
-      expect(dockerfile).toContain(`EXPOSE ${services[name].PORT.default}`)
+      expect(dockerfile).toContain(`EXPOSE ${services[name].PORT!.default}`)
       expect(container('dev', name).image).toBe(`shop/${name}:dev`)
       expect(container('prod', name).image).toMatch(new RegExp(`/shop/${name}:\\d+\\.\\d+\\.\\d+$`))
       expect(container('dev', name).name).toBe(name)

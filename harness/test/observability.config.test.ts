@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Config as ProductConfig } from '../../product/src/config.ts'
-import { Config as OrderConfig } from '../../order/src/config.ts'
+import { configSchema } from '../src/service-config.ts'
 import { alertQueries, dashboardFile, dashboardQueries, exposedNames, metricNames } from '../src/promql.ts'
+
+// each service's env schema, as its package exports it
+const ProductConfig = configSchema('product')
+const OrderConfig = configSchema('order')
 
 // compose.yml's `observability` profile and the files it mounts from deploy/observability/,
 // checked without an engine (its images cannot be pulled here): Prometheus' config through

@@ -1,9 +1,5 @@
-import type { Order } from '@shop/contracts'
+import type { Order, PlacingStep } from '@shop/contracts'
 import type { Metrics } from '@shop/kit'
-
-/** The steps of placing an order that `shop_order_placing_seconds` times, in the order they run. */
-export const PLACING_STEPS = ['access', 'product_check', 'insert', 'cache_invalidation'] as const
-export type PlacingStep = (typeof PLACING_STEPS)[number]
 
 /** The saga as Prometheus sees it: orders placed, how they ended, how long that took, how many wait. */
 export function sagaMetrics(metrics: Metrics, countPending: () => Promise<number>) {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { spawnSync } from 'node:child_process'
 import { eventually } from '@shop/harness'
 import { shopWorld, type ShopWorld } from './env.ts'
-import { sample } from '../../harness/src/promql.ts'
-import { PLACING_STEPS } from '../src/saga-metrics.ts'
+import { sample } from '@shop/harness/promql'
+import { PLACING_STEPS } from '@shop/contracts'
 
 let w: ShopWorld
 beforeAll(async () => (w = await shopWorld()))
