@@ -1,3 +1,7 @@
+/**
+ * The AMQP bus on amqplib: topology, publishing with confirms, consumers that come back by
+ * themselves. Why not amqp-connection-manager: see `createBus` (docs/decisions/0006).
+ */
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib'
 import type { TSchema } from '@sinclair/typebox'
 import { createDelivery, settler, type Consumer } from './delivery.ts'
@@ -73,6 +77,14 @@ export function coalesceWrites(m: ChannelModel) {
   }
   return true
 }
+
+/**
+ * The broker's URLs: AMQP_URL names one, or the nodes of a cluster separated by commas (a comma
+ * followed by another amqp:// or amqps://, so one inside a password stays where it is).
+ */
+export const amqpUrls = (url: string) => url.split(/,(?=\s*amqps?:\/\/)/).map((u) => u.trim())
+
+const hostOf = (url: string) => url.replace(/^amqps?:\/\/(?:[^@/]*@)?/, '').replace(/\/.*$/, '')
 
 /** Names derived from the exchange: every service declares the same topology the same way. */
 export const topology = (exchange: string) => ({
@@ -183,11 +195,16 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     let model: ChannelModel | undefined
     let blockedBy: string | undefined
     const onBlock = new Set<(reason: string) => void>()
+    // the nodes of a cluster in turn, from the first: a try that fails and a connection that is
+    // lost move on to the next, so a dead or paused node is skipped and tried again last
+    const nodes = amqpUrls(url)
+    let turn = 0
     const open = (): Promise<void> =>
       retrying(
         async () => {
           if (closing) return
-          const m = await amqp.connect(url, { clientProperties: { connection_name: `${name} ${role} ${exchange} pid ${process.pid}` } })
+          const node = nodes[turn++ % nodes.length]!
+          const m = await amqp.connect(node, { clientProperties: { connection_name: `${name} ${role} ${exchange} pid ${process.pid}` } })
           coalesceWrites(m)
           let ready = false
           m.on('error', (err) => log.warn('amqp connection error', { role, err: err.message }))
@@ -215,7 +232,7 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
           }
           ready = true
           model = m
-          log.info('amqp connected', { exchange, role })
+          log.info('amqp connected', { exchange, role, node: hostOf(node) })
           onUp()
         },
         { retryAll: true, stop: () => closing, onRetry: (err) => warnEvery(`connect ${role}`, 'amqp unavailable; retrying', { role, err: String(err) }) },
@@ -248,11 +265,29 @@ export function createBus(url: string, exchange: string, log: Log, instruments: 
     const ch = await m.createChannel()
     ch.on('error', () => {}) // the failing call rejects with the reason; this channel is dropped
     await ch.assertExchange(names.unrouted, 'fanout', { durable: true })
-    await ch.assertQueue(names.unrouted, { durable: true })
-    await ch.bindQueue(names.unrouted, names.unrouted, '')
     await ch.assertExchange(names.exchange, 'topic', { durable: true, alternateExchange: names.unrouted })
     await ch.assertExchange(names.deadLetters, 'direct', { durable: true })
     await ch.close()
+    await declareUnrouted(m)
+  }
+
+  /**
+   * The queue unroutable messages land in: a quorum queue like the others when they are, so it
+   * survives a node. It is never a reason not to connect: a classic one lives on one node, and
+   * while that node is down declaring it fails (404, found with a node killed under the cluster
+   * tests); one left classic by an earlier release fails a quorum declaration (406) and stays
+   * as it is until deleted. Either way the bus goes on, with a warning.
+   */
+  async function declareUnrouted(m: ChannelModel) {
+    const ch = await m.createChannel()
+    ch.on('error', () => {})
+    try {
+      await ch.assertQueue(names.unrouted, { durable: true, ...(queueType === 'quorum' ? { arguments: { 'x-queue-type': 'quorum' } } : {}) })
+      await ch.bindQueue(names.unrouted, names.unrouted, '')
+      await ch.close()
+    } catch (err) {
+      warnEvery('declare unrouted', 'the unrouted queue could not be declared; going on without it', { queue: names.unrouted, err: String(err) })
+    }
   }
 
   async function declareQueue(ch: Channel, c: Consumer) {

@@ -1,3 +1,9 @@
+/**
+ * PostgreSQL through porsager/postgres: pools whose sessions have statement and lock timeouts,
+ * the database created when missing, and migrations: plain SQL files applied once under an
+ * advisory lock and recorded with their checksums. A migration library would bring its own CLI
+ * and table for what takes a page here.
+ */
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -125,14 +131,23 @@ export async function migrateAndTell(sql: Sql, serviceMigrations: URL): Promise<
   })
 }
 
-/** Creates the service's database when it is missing, so a fresh server needs no manual step. */
+/**
+ * A URL's database and the same URL naming another, taken apart as a string: `new URL` cannot
+ * parse a multi-host URL (`postgres://u@h1:5432,h2:5432/db?target_session_attrs=primary`).
+ */
+const URL_PARTS = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(?:\/([^?#]*))?(.*)$/i
+const databaseIn = (url: string) => decodeURIComponent(URL_PARTS.exec(url)?.[2] ?? '')
+const withDatabase = (url: string, name: string) => url.replace(URL_PARTS, (_, server: string, _db, rest: string) => `${server}/${encodeURIComponent(name)}${rest}`)
+
+/**
+ * Creates the service's database when it is missing, so a fresh server needs no manual step.
+ * Asked through the same URL (every host, the same target_session_attrs), so it is created on
+ * the primary.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url)
-  const name = decodeURIComponent(target.pathname.slice(1))
+  const name = databaseIn(url)
   if (!name) return
-  const admin = new URL(url)
-  admin.pathname = '/postgres'
-  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 })
+  const sql = postgres(withDatabase(url, 'postgres'), { max: 1, onnotice: () => {}, connect_timeout: 5 })
   try {
     const [found] = await sql`select 1 from pg_database where datname = ${name}`
     if (!found) await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((err) => {

@@ -1,3 +1,7 @@
+/**
+ * A service's configuration from its environment, checked against a TypeBox schema at start: the
+ * variables every service reads, and its rate-limit buckets.
+ */
 import { Type as t, type Static, type TInteger, type TObject } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -28,11 +32,23 @@ export const serviceEnv = (d: ServiceDefaults) =>
     DB_STATEMENT_TIMEOUT_MS: t.Integer({ default: 30_000, minimum: 0, description: "PostgreSQL's statement_timeout for every session (0: none); migrations run without it" }),
     DB_LOCK_TIMEOUT_MS: t.Integer({ default: 10_000, minimum: 0, description: "PostgreSQL's lock_timeout for every session (0: none); a message that hits it is retried" }),
     REDIS_URL: t.String({ default: 'redis://127.0.0.1:6379' }),
+    REDIS_SENTINELS: t.Optional(
+      t.String({
+        pattern: '^\\s*[^\\s,:]+:\\d+\\s*(,\\s*[^\\s,:]+:\\d+\\s*)*$',
+        description:
+          'host:port of Redis Sentinels (comma-separated): when set, the service asks them for the master of REDIS_SENTINEL_NAME instead of using REDIS_URL and follows it through a failover (a command waits 1 s at most meanwhile); the near cache is then off',
+      }),
+    ),
+    REDIS_SENTINEL_NAME: t.String({ default: 'mymaster', description: 'the master name the Sentinels monitor (with REDIS_SENTINELS)' }),
     CACHE_PREFIX: t.String({ default: d.cachePrefix }),
     CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
     NEAR_CACHE_MAX_ENTRIES: t.Integer({ default: 10_000, minimum: 0, description: 'entries held in process memory; 0 turns the near cache off' }),
     NEAR_CACHE_MAX_BYTES: t.Integer({ default: 16 * 1024 * 1024, minimum: 0 }),
-    AMQP_URL: t.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+    AMQP_URL: t.String({
+      default: 'amqp://guest:guest@127.0.0.1:5672',
+      description:
+        'RabbitMQ; the service opens two connections to it, one to publish and one to consume. Several comma-separated URLs (the nodes of a cluster): each connection takes the next one when it cannot connect or is lost',
+    }),
     EVENTS_EXCHANGE: t.String({ default: 'shop.events' }),
     QUEUE_TYPE: t.Union([t.Literal('quorum'), t.Literal('classic')], {
       default: 'quorum',
@@ -104,6 +120,8 @@ export const serviceConfig = <B extends Buckets>(c: ServiceVars, queue: string, 
   dbEventsPoolMax: c.DB_EVENTS_POOL_MAX,
   dbTimeouts: { statementMs: c.DB_STATEMENT_TIMEOUT_MS, lockMs: c.DB_LOCK_TIMEOUT_MS },
   redisUrl: c.REDIS_URL,
+  /** the Sentinels to ask for the master, instead of REDIS_URL; undefined: REDIS_URL */
+  redisSentinel: c.REDIS_SENTINELS ? { name: c.REDIS_SENTINEL_NAME, nodes: sentinelNodes(c.REDIS_SENTINELS) } : undefined,
   cachePrefix: c.CACHE_PREFIX,
   cacheTtlSeconds: c.CACHE_TTL_SECONDS,
   nearCache: { maxEntries: c.NEAR_CACHE_MAX_ENTRIES, maxBytes: c.NEAR_CACHE_MAX_BYTES },
@@ -156,6 +174,14 @@ export const serviceConfig = <B extends Buckets>(c: ServiceVars, queue: string, 
     authFailures: c.RATE_LIMIT_AUTH_FAILURES,
   },
 })
+
+/** `host:port,host:port` (checked by the schema's pattern) as node-redis wants it. */
+function sentinelNodes(list: string) {
+  return list.split(',').map((entry) => {
+    const at = entry.trim().lastIndexOf(':')
+    return { host: entry.trim().slice(0, at), port: Number(entry.trim().slice(at + 1)) }
+  })
+}
 
 export type AuthSettings = ReturnType<typeof serviceConfig>['auth']
 export type LimitSettings<B extends string = string> = {

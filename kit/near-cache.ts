@@ -1,7 +1,15 @@
+/**
+ * Hot cache entries held in process memory, kept true by Redis' client-side caching
+ * invalidations. Written here rather than with node-redis' `clientSideCache` option: that cache
+ * answers from memory without asking Redis whether an invalidation is still on its way, so a read
+ * that starts after a write has finished can still see the old value; the PING below closes that
+ * gap, and the cache here is bounded by bytes as well as entries.
+ */
 import { createClient } from 'redis'
 import type { Log } from './log.ts'
 import type { Metrics } from './metrics.ts'
 import { withTimeout } from './retry.ts'
+import { connectRedis, sentinelOf } from './redis.ts'
 
 export type NearCacheLimits = { maxEntries: number; maxBytes: number }
 
@@ -21,6 +29,11 @@ export type NearCacheLimits = { maxEntries: number; maxBytes: number }
  * one not answered within a second drops everything and sends the read to the database.
  */
 export function createNearCache(url: string, limits: NearCacheLimits, log: Log, metrics?: Metrics) {
+  // Under Sentinel (`url` is connectRedis's redis-sentinel:// address) the near cache turns
+  // itself off and every read is one MGET on the master: the tracking connection would have to
+  // follow the master too, and a read would have to prove it still talks to the master (a
+  // demoted one keeps answering PING and reporting invalidations, late, as a replica).
+  if (sentinelOf(url)) return readThrough(url, log)
   const client = createClient({
     url,
     RESP: 3,
@@ -108,5 +121,15 @@ export function createNearCache(url: string, limits: NearCacheLimits, log: Log, 
       else if (client.isOpen) client.destroy()
       await connected
     },
+  }
+}
+
+/** What the near cache is under Sentinel: nothing held, reads straight to the master (1 s bound, see redis.ts). */
+function readThrough(url: string, log: Log) {
+  const redis = connectRedis(url, log)
+  return {
+    mGet: (keys: string[]): Promise<(string | null)[]> => redis.client.mGet(keys),
+    remember(_key: string, _value: string) {},
+    close: () => redis.close(),
   }
 }

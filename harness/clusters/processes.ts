@@ -5,8 +5,8 @@
  */
 import { spawn, execFile } from 'node:child_process'
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs'
-import { connect } from 'node:net'
 import { killOwned } from './owned.ts'
+import { reachable } from '../src/infra.ts'
 
 export { ownedPids, killOwned } from './owned.ts'
 
@@ -96,18 +96,8 @@ export function run(cmd: string, args: string[], { env, timeout = 20_000 }: { en
   })
 }
 
-export function accepts(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(timeoutMs, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
-  })
-}
+/** Whether something accepts connections on 127.0.0.1:`port` now (the harness's own probe, with a shorter wait). */
+export const accepts = (port: number, host = '127.0.0.1', timeoutMs = 500) => reachable(host, port, timeoutMs)
 
 /** The environment the servers start with: PATH and a UTF-8 locale, nothing inherited by chance. */
 export function baseEnv(extra: Record<string, string>): Record<string, string> {

@@ -30,7 +30,6 @@ const SERVICE_NOTES: Record<string, string> = {
   CACHE_PREFIX: 'prefix of every Redis key the service writes',
   CACHE_TTL_SECONDS: 'how long a cached entry lives; every write invalidates its entries at once anyway',
   NEAR_CACHE_MAX_BYTES: 'bytes of values held in process memory at most (least recently used first out)',
-  AMQP_URL: 'RabbitMQ; the service opens two connections to it, one to publish and one to consume',
   EVENTS_EXCHANGE: 'the topic exchange of the events; `<exchange>.dlx` (dead letters) and `<exchange>.unrouted` are named after it',
   JWT_CLOCK_TOLERANCE_SECONDS: 'leeway for `exp` and `nbf`',
   SERVICE_CLIENT_ID: "order's client id at the identity provider (with SERVICE_TOKEN_URL)",

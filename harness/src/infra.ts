@@ -3,19 +3,9 @@ import postgres from 'postgres'
 import { createClient } from 'redis'
 import amqp from 'amqplib'
 import { oneLine, startContainers as startTestcontainers } from './containers.ts'
+import type { Infra } from './infra-types.ts'
 
-export type Infra = {
-  databaseUrl: string
-  redisUrl: string
-  amqpUrl: string
-  source: 'env' | 'testcontainers' | 'local'
-  /** RabbitMQ management UI, when the chosen broker has one we know of */
-  managementUrl?: string
-  /** ids of the containers the harness started for it (testcontainers only) */
-  containers?: string[]
-  /** why the first choice was not taken, when it was not */
-  note?: string
-}
+export type { Infra } from './infra-types.ts'
 
 const HOW_TO_START = `Start them, then run again. Either
   docker compose up -d postgres redis rabbitmq        (where a Docker engine runs), or on Debian:
@@ -150,11 +140,12 @@ export function reachable(host: string, port: number, timeoutMs = 1000): Promise
   })
 }
 
-/** A database URL on the same server with another database name. */
+/**
+ * A database URL on the same server with another database name. As a string: `new URL` cannot
+ * parse a multi-host URL (`postgres://u@h1:5441,h2:5442/db?target_session_attrs=primary`).
+ */
 export function withDatabase(url: string, name: string): string {
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  return u.toString()
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(?:\/[^?#]*)?(.*)$/i, (_, server: string, rest: string) => `${server}/${encodeURIComponent(name)}${rest}`)
 }
 
 /** Drops what a run created: its database, its Redis keys, its exchanges and queues. */
