@@ -40,7 +40,7 @@ export async function retrying<T>(fn: () => Promise<T>, opts: Options = {}): Pro
       const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2)
       // the wait ends early when `stop` turns true (a shutdown must not sit out a 5 s backoff)
       const until = performance.now() + delay
-      while (performance.now() < until && !opts.stop?.()) await new Promise((r) => setTimeout(r, Math.min(100, until - performance.now())))
+      while (performance.now() < until && !opts.stop?.()) await new Promise((r) => setTimeout(r, Math.max(0, Math.min(100, until - performance.now()))))
       if (opts.stop?.()) throw err
     }
   }
