@@ -2,7 +2,7 @@
  * The service's Redis connection, one per process, shared by the cache and the rate counters.
  */
 import { createClient, createSentinel } from 'redis'
-import type { Log } from './log.ts'
+import { throttled, type Log } from './log.ts'
 import { retrying, withTimeout } from './retry.ts'
 
 export type RedisSentinelTarget = { name: string; nodes: { host: string; port: number }[]; username?: string; password?: string }
@@ -31,12 +31,8 @@ const clientOptions = {
  * `redis-sentinel://` address, for the near cache.
  */
 export function connectRedis(url: string, log: Log, sentinel: RedisSentinelTarget | undefined = sentinelOf(url)) {
-  const lastWarning = new Map<string, number>()
-  const warn = (msg: string, fields: Record<string, unknown>) => {
-    if (Date.now() - (lastWarning.get(msg) ?? 0) < 5000) return
-    lastWarning.set(msg, Date.now())
-    log.warn(msg, fields)
-  }
+  const say = throttled(log.warn, 5000)
+  const warn = (msg: string, fields: Record<string, unknown>) => say(msg, msg, fields)
   if (sentinel) return followMaster({ ...credentialsOf(url), ...sentinel }, log, warn)
   const client = plainClient(url)
   client.on('error', (err) => warn('redis unavailable; serving without cache', { err: String(err) }))

@@ -4,6 +4,7 @@ import { topology } from '@shop/kit'
 import type { EventName, EventOf } from '@shop/contracts'
 import type { Isolated } from './isolate.ts'
 import { eventually } from './wait.ts'
+import { brokerConnections, management } from './operator.ts'
 
 /** A complete event of the contracts with fresh id and time; `fields` fill in the rest. */
 export const eventOf = <K extends EventName>(_name: K, fields: Omit<EventOf<K>, 'eventId' | 'occurredAt' | 'version'> & { eventId?: string }) =>
@@ -63,13 +64,9 @@ export async function captureEvents(iso: Isolated, keys: EventName[]) {
  * exchange), through the management API, as a broker restart would. Returns how many it closed.
  */
 export async function closeBrokerConnections(iso: Isolated, atLeast = 1): Promise<number> {
-  const api = iso.infra.managementUrl
-  if (!api) throw new Error('closing broker connections needs the RabbitMQ management API (rabbitmq_management)')
-  const { origin, username, password } = new URL(api)
-  const auth = { authorization: `Basic ${btoa(`${decodeURIComponent(username || 'guest')}:${decodeURIComponent(password || 'guest')}`)}` }
+  const { origin, headers: auth } = management(iso)
   const ours = await eventually(async () => {
-    const all = (await (await fetch(`${origin}/api/connections`, { headers: auth })).json()) as { name: string; client_properties?: { connection_name?: string } }[]
-    const found = all.filter((c) => c.client_properties?.connection_name?.includes(` ${iso.exchange} `))
+    const found = await brokerConnections(iso)
     return found.length >= atLeast && found
   }, { what: `${atLeast} broker connections of this run listed` })
   for (const c of ours)

@@ -58,12 +58,20 @@ export function memoryAlarm(infra: Infra) {
   return () => void rabbitmqctl(infra, 'set_vm_memory_high_watermark', /^[\d.]+$/.test(was) ? was : '0.4')
 }
 
-function management(iso: Isolated) {
+/** The management API of this run's broker: its origin and the basic auth it takes. */
+export function management(iso: Isolated) {
   const api = iso.infra.managementUrl
   if (!api) throw new Error('this needs the RabbitMQ management API (rabbitmq_management)')
   const { origin, username, password } = new URL(api)
   const headers = { authorization: `Basic ${btoa(`${decodeURIComponent(username || 'guest')}:${decodeURIComponent(password || 'guest')}`)}` }
   return { origin, headers }
+}
+
+/** The connections the broker lists for this run's services (their names carry the run's exchange). */
+export async function brokerConnections(iso: Isolated): Promise<{ name: string }[]> {
+  const { origin, headers } = management(iso)
+  const all = (await (await fetch(`${origin}/api/connections`, { headers })).json()) as { name: string; client_properties?: { connection_name?: string } }[]
+  return all.filter((c) => c.client_properties?.connection_name?.includes(` ${iso.exchange} `))
 }
 
 /** Deletes a queue through the management API, as `rabbitmqctl delete_queue` or the UI would. */

@@ -53,13 +53,13 @@ export function metricNames(expr: string): string[] {
   return [...new Set(names.filter((n) => !keywords.has(n.toLowerCase())))]
 }
 
-/** The sum of a metric's samples whose labels include `labels` (text format, one sample per line). */
 /** A service's `/metrics` text, or undefined when it has none (METRICS=off) or does not answer. */
 export async function scrape(serviceUrl: string): Promise<string | undefined> {
   const res = await fetch(`${serviceUrl}/metrics`).catch(() => undefined)
   return res?.ok ? res.text() : undefined
 }
 
+/** The sum of a metric's samples whose labels include `labels` (text format, one sample per line). */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0
   for (const line of text.split('\n')) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 // The alert rules: deploy/prometheus/alerts.yml passes promtool's check and its unit tests
 // (alerts.test.yml: each alert fires on the series that should trip it, not on healthy ones),
 // the PrometheusRule of deploy/k8s carries the same groups, and every metric the expressions use
-// is one the services expose (the names agreed with the observability work, issue 11).
+// is one the services expose.
 const dir = fileURLToPath(new URL('../../deploy/prometheus/', import.meta.url))
 const read = (path: string) => readFileSync(new URL(path, new URL('../../', import.meta.url)), 'utf8')
 type Rule = { alert: string; expr: string; for: string; labels: { severity: string }; annotations: Record<string, string> }

@@ -20,6 +20,7 @@ import {
   type Proxy,
   type ServiceProcess,
 } from '@shop/harness'
+import { sample, scrape } from '@shop/harness/promql'
 import { everyOrderFinal, stockIn } from './env.ts'
 
 // What an operator or the broker does to running services, each against the real RabbitMQ and
@@ -54,10 +55,7 @@ afterAll(async () => {
 })
 
 const ready = async (p: ServiceProcess) => (await client(p.url).get('/ready')).body
-const metric = async (p: ServiceProcess, name: string) => {
-  const text = await (await fetch(`${p.url}/metrics`)).text()
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0)
-}
+const metric = async (p: ServiceProcess, name: string) => sample((await scrape(p.url)) ?? '', name)
 const deadLetters = async () =>
   (await queueDepth(iso, deadLetterQueue(iso, iso.queues.product))) + (await queueDepth(iso, deadLetterQueue(iso, iso.queues.order)))
 

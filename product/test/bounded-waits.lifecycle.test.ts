@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, eventually, isolate, type Isolated } from '@shop/harness'
+import { bootInProcess, brokerConnections, client, eventually, isolate, type Isolated } from '@shop/harness'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 
@@ -20,13 +20,8 @@ async function world(label: string, before: (iso: Isolated) => Promise<void> = a
   return { iso, running, api: client(running.url) }
 }
 
-/** Connections the broker lists for this run (their names carry the run's exchange). */
-async function brokerConnections(iso: Isolated): Promise<number> {
-  const { origin, username, password } = new URL(iso.infra.managementUrl!)
-  const headers = { authorization: `Basic ${btoa(`${username || 'guest'}:${password || 'guest'}`)}` }
-  const all = (await (await fetch(`${origin}/api/connections`, { headers })).json()) as { client_properties?: { connection_name?: string } }[]
-  return all.filter((c) => c.client_properties?.connection_name?.includes(` ${iso.exchange} `)).length
-}
+/** Connections the broker lists for this run. */
+const brokerConnectionCount = async (iso: Isolated) => (await brokerConnections(iso)).length
 
 describe('bounded waits', () => {
   it('when the service talks to PostgreSQL, then every session of both pools has a statement_timeout and a lock_timeout', async () => {
@@ -48,7 +43,7 @@ describe('bounded waits', () => {
     const seen: number[] = []
     const until = performance.now() + 3000
     while (performance.now() < until) {
-      seen.push(await brokerConnections(iso))
+      seen.push(await brokerConnectionCount(iso))
       await Bun.sleep(250) // sampling a count over time, not waiting for an event
     }
     expect(Math.max(...seen)).toBeLessThanOrEqual(2)
@@ -56,6 +51,6 @@ describe('bounded waits', () => {
     await (await iso.channel()).deleteExchange(iso.exchange)
     await eventually(async () => (await api.get('/ready')).body.status === 'ready', { timeout: 15_000, what: 'connected once the exchange is fixed' })
     // one to publish, one to consume (the management API lists a new connection within seconds)
-    await eventually(async () => (await brokerConnections(iso)) === 2, { timeout: 10_000, what: 'two connections listed' })
+    await eventually(async () => (await brokerConnectionCount(iso)) === 2, { timeout: 10_000, what: 'two connections listed' })
   }, 30_000)
 })
