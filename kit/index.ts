@@ -1,33 +1,17 @@
 /**
- * @shop/kit: the runtime every service stands on. Each module opens with what it is for; a
- * service hands the kit what is its own (scopes, limit buckets, events, documented headers) and
- * gets the rest.
+ * @shop/kit: the runtime every service stands on, by concern (one folder each, its index.ts the
+ * folder's face). This file is what a service may use; a test of one part imports that part's
+ * face, `@shop/kit/<folder>`. The layout suite fails when a service imports anything else.
  */
-export * from './errors.ts'
-export * from './log.ts'
-export * from './retry.ts'
-export * from './http.ts'
-export * from './status.ts'
-export * from './docs.ts'
-export * from './health.ts'
-export * from './bus.ts'
-export * from './db.ts'
-export * from './group.ts'
-export * from './outbox.ts'
-export * from './cache.ts'
-export * from './env.ts'
-export * from './money.ts'
-export * from './service.ts'
-export * from './serve.ts'
-export * from './openapi.ts'
-export * from './asyncapi.ts'
-export * from './auth.ts'
-export * from './access.ts'
-export * from './metrics.ts'
-export * from './telemetry.ts'
-export * from './dead-letters.ts'
-export * from './near-cache.ts'
-export * from './counters.ts'
-export * from './client-address.ts'
-export * from './service-token.ts'
-export * from './redis.ts'
+export { connectService, migrateOnly, serviceApp, limitEnv, readEnv, serviceConfig, serviceEnv } from './service/index.ts'
+export type { AppBase, Buckets, ServiceSpec } from './service/index.ts'
+export { conflict, DomainError, notFound, preconditionFailed, unavailable, cents, toMoney } from './core/index.ts'
+export { failedToStart, requestId, serve } from './http/index.ts'
+export { described, docHeader } from './api-docs/index.ts'
+export type { Access, Caller, ServiceCredential } from './security/index.ts'
+export type { Cache } from './cache/index.ts'
+export { grouped, sharedPerKey, isUniqueViolation, eventsCommitted, eventsOf, outboxRow, transactionWithEvents } from './data/index.ts'
+export type { OutboxEvent, Sql, Tx } from './data/index.ts'
+export type { Bus } from './messaging/index.ts'
+export { arrivedAt, SpanKind, traceHeaders, traceIdsOf } from './observability/index.ts'
+export type { Log, Metrics, Tracing } from './observability/index.ts'

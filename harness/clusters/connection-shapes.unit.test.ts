@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'bun:test'
 import { Type as t } from '@sinclair/typebox'
-import { amqpUrls, readEnv, sentinelAddress, sentinelOf, serviceConfig, serviceEnv } from '@shop/kit'
+import { amqpUrls } from '@shop/kit/messaging'
+import { readEnv, serviceConfig, serviceEnv } from '@shop/kit'
+import { sentinelAddress, sentinelOf } from '@shop/kit/cache'
 import { withDatabase } from '../src/infra.ts'
 
 const Config = t.Object(serviceEnv({ port: 3000, database: 'shop_x', cachePrefix: 'x:' }))

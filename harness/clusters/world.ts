@@ -14,7 +14,7 @@
  */
 import postgres from 'postgres'
 import amqp from 'amqplib'
-import { topology } from '@shop/kit'
+import { topology } from '@shop/kit/messaging'
 import { spawnService, type ServiceProcess } from '../src/processes.ts'
 import { withDatabase } from '../src/infra.ts'
 import { authEnv, serviceAuthEnv } from '../src/tokens.ts'

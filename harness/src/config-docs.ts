@@ -241,7 +241,7 @@ export function renderConfiguration(): string {
     '',
     '### The services',
     '',
-    'Read once at start by `readEnv` (`kit/env.ts`): `serviceEnv` there for what both services read, each service\'s `src/config.ts` for its own. "—": that service does not read it.',
+    'Read once at start by `readEnv` (`kit/service/config.ts`): `serviceEnv` there for what both services read, each service\'s `src/config.ts` for its own. "—": that service does not read it.',
     '',
     '| variable | product | order | what it does |',
     '| --- | --- | --- | --- |',

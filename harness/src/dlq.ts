@@ -7,7 +7,7 @@
  *   purge    drops them
  */
 import { parseArgs } from 'node:util'
-import { deadLetters } from '@shop/kit'
+import { deadLetters } from '@shop/kit/messaging'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ConsumeMessage } from 'amqplib'
-import { topology } from '@shop/kit'
+import { topology } from '@shop/kit/messaging'
 import type { EventName, EventOf } from '@shop/contracts'
 import type { Isolated } from './isolate.ts'
 import { eventually } from './wait.ts'

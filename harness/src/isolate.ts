@@ -1,7 +1,7 @@
 import postgres from 'postgres'
 import amqp, { type Channel, type ChannelModel } from 'amqplib'
 import { createClient } from 'redis'
-import { topology } from '@shop/kit'
+import { topology } from '@shop/kit/messaging'
 import { removeIsolated, startInfra, withDatabase, type Infra } from './infra.ts'
 import { authEnv, serviceAuthEnv } from './tokens.ts'
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import amqp, { type ChannelModel } from 'amqplib'
 import { startInfra } from '../src/infra.ts'
-import { coalesceWrites } from '@shop/kit'
+import { coalesceWrites } from '@shop/kit/messaging'
 
 /** Counts what reaches the connection's socket: one count per write or writev call. */
 function countWrites(m: ChannelModel) {

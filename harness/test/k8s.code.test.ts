@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { configSchema } from '../src/service-config.ts'
 import { kustomize, parseYamlDocuments, type K8sObject } from '../src/kustomize.ts'
-import { trustedProxies } from '@shop/kit'
+import { trustedProxies } from '@shop/kit/security'
 
 // each service's env schema, as its package exports it
 const ProductConfig = configSchema('product')

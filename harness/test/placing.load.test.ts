@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { createMetrics } from '@shop/kit'
+import { createMetrics } from '@shop/kit/observability'
 import { placingMeter, quantile } from '../load/placing.ts'
 
 // a histogram of that name made and written by the kit, as order's is, served as order serves /metrics

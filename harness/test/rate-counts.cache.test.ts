@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createClient } from 'redis'
-import { batchedCount, connectRedis, createLog, exactCounts, type Counts, type Redis } from '@shop/kit'
+import { batchedCount, exactCounts, type Counts } from '@shop/kit/security'
+import { connectRedis, type Redis } from '@shop/kit/cache'
+import { createLog } from '@shop/kit/observability'
 import { startInfra } from '../src/infra.ts'
 
 let cache: Counts

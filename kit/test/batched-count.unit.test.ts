@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { batchedCount } from '../counters.ts'
+import { batchedCount } from '../security/rate-counts.ts'
 
 /** A fake Redis counter: what `count` sends, and the totals it answers (others may add to them). */
 function fakeRedis() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { clientAddress, trustedProxies } from '../client-address.ts'
+import { clientAddress, trustedProxies } from '../security/client-address.ts'
 
 const resolve = (trusted: string) => {
   const of = clientAddress(trustedProxies(trusted))

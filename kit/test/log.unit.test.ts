@@ -1,5 +1,5 @@
 import { describe, expect, it, spyOn } from 'bun:test'
-import { createLog, throttled } from '../log.ts'
+import { createLog, throttled } from '../observability/log.ts'
 
 describe('log lines', () => {
   it('when a field holds control characters (newline, NUL, ESC), then the line stays one line and carries none of them raw', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'bun:test'
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose'
-import { createLog } from '../log.ts'
-import { DomainError } from '../errors.ts'
-import { serviceCredential } from '../service-token.ts'
+import { createLog } from '../observability/log.ts'
+import { DomainError } from '../core/errors.ts'
+import { serviceCredential } from '../security/service-token.ts'
 
 const log = createLog('test', 'silent')
 

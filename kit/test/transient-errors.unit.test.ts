@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { isTransient } from '../retry.ts'
+import { isTransient } from '../core/retry.ts'
 
 // What is retried for as long as it lasts (a dependency's state) and what is poison (the same
 // failure every time): only the latter may ever reach a dead-letter queue.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
-import { createVerifier, failureOf } from '../auth.ts'
-import { DomainError } from '../errors.ts'
+import { createVerifier, failureOf } from '../security/verify-token.ts'
+import { DomainError } from '../core/errors.ts'
 
 // The verifier on its own: which tokens are refused from their text alone (no signature
 // checked), and what a service's own key may and may not do.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
-import { connectRedis, createCache, createLog } from '@shop/kit'
+import { connectRedis, createCache } from '@shop/kit/cache'
+import { createLog } from '@shop/kit/observability'
 import { eventOf, eventually, publish } from '@shop/harness'
 import { expectJson } from '@shop/harness/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'

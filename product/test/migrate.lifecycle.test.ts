@@ -5,13 +5,13 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { migrate } from '@shop/kit'
+import { migrate } from '@shop/kit/data'
 import { isolate, type Isolated } from '@shop/harness'
 
 // the Kubernetes init container's command, run as it would run: migrate, then exit
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const productMigrations = fileURLToPath(new URL('../migrations/', import.meta.url))
-const kitMigrations = fileURLToPath(new URL('../../kit/migrations/', import.meta.url))
+const kitMigrations = fileURLToPath(new URL('../../kit/data/migrations/', import.meta.url))
 let iso: Isolated
 beforeAll(async () => (iso = await isolate('migrate')))
 

@@ -3,7 +3,7 @@ import { mkdtempSync, copyFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { migrate } from '@shop/kit'
+import { migrate } from '@shop/kit/data'
 import { isolate, type Isolated } from '@shop/harness'
 
 // a database as the service left it before versions (001 only), with a product in it

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { eventually } from '@shop/harness'
-import { newEvent } from '@shop/kit'
+import { newEvent } from '@shop/kit/data'
 import { createStore, type StockRequest } from '../src/store.ts'
 import { newProduct, productWorldWithAnswers, type ProductWorld, type StockAnswers } from './env.ts'
 

@@ -7,7 +7,10 @@
 import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { Events, Scopes, ServiceScopes } from '@shop/contracts'
-import { access, createLog, createMetrics, createTracing, createVerifier, type AppBase, type LimitSettings } from '@shop/kit'
+import { access, createVerifier } from '@shop/kit/security'
+import type { AppBase } from '@shop/kit'
+import { createLog, createMetrics, createTracing } from '@shop/kit/observability'
+import type { LimitSettings } from '@shop/kit/service'
 import { createApp as productApp } from '@shop/product/app'
 import { createApp as orderApp } from '../../src/app.ts'
 

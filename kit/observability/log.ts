@@ -1,7 +1,7 @@
 /**
  * Log lines as one JSON object each, with the trace of the request or message they belong to.
  */
-import { activeTraceIds } from './telemetry.ts'
+import { activeTraceIds } from './tracing.ts'
 
 /** One JSON object per line on stdout/stderr: easy to grep here, easy to ship in production. */
 export type Log = {

@@ -2,8 +2,8 @@
  * Counters in Redis that every replica adds to, for the rate limits: exact ones (one grouped
  * round trip) and batched ones for the hot path.
  */
-import { grouped } from './group.ts'
-import type { Redis } from './redis.ts'
+import { grouped } from '../data/group-commit.ts'
+import type { Redis } from '../cache/redis.ts'
 
 /**
  * Counters in Redis that every replica adds to: the rate limits' counts per caller and window.

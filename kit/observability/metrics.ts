@@ -4,8 +4,8 @@
  */
 import { Elysia } from 'elysia'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { statusOf } from './status.ts'
-import { withTimeout } from './retry.ts'
+import { statusOf } from '../http/status.ts'
+import { withTimeout } from '../core/retry.ts'
 
 /**
  * Prometheus metrics with prom-client, one registry per service (tests run two services in one

@@ -5,13 +5,13 @@
  * address), and cost no round trip on the hot path (counters.ts).
  */
 import { Elysia } from 'elysia'
-import { failureOf, forbidden, type Caller, type Verifier } from './auth.ts'
+import { failureOf, forbidden, type Caller, type Verifier } from './verify-token.ts'
 import type { RequestClient } from './client-address.ts'
-import { batchedCount, type Counts } from './counters.ts'
-import type { LimitSettings } from './env.ts'
-import { DomainError } from './errors.ts'
-import type { Log } from './log.ts'
-import type { Metrics } from './metrics.ts'
+import { batchedCount, type Counts } from './rate-counts.ts'
+import type { LimitSettings } from '../service/config.ts'
+import { DomainError } from '../core/errors.ts'
+import type { Log } from '../observability/log.ts'
+import type { Metrics } from '../observability/metrics.ts'
 
 /**
  * What a route needs: any one of `scopes` (none: anyone), and the rate-limit bucket (one of the

@@ -3,7 +3,7 @@
  */
 import { Elysia } from 'elysia'
 import { Health, Readiness } from '@shop/contracts'
-import { withTimeout } from './retry.ts'
+import { withTimeout } from '../core/retry.ts'
 
 /**
  * Every dependency asked at once, each given 2 s: what /ready answers and /metrics reports. A

@@ -5,9 +5,9 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib'
 import type { TSchema } from '@sinclair/typebox'
 import { createDelivery, settler, type Consumer } from './delivery.ts'
-import { throttled, type Log } from './log.ts'
-import type { Instruments } from './telemetry.ts'
-import { retrying, withTimeout } from './retry.ts'
+import { throttled, type Log } from '../observability/log.ts'
+import type { Instruments } from '../observability/tracing.ts'
+import { retrying, withTimeout } from '../core/retry.ts'
 
 export type { Consumer, Incoming } from './delivery.ts'
 

@@ -6,9 +6,9 @@
 import type { Channel, ConsumeMessage } from 'amqplib'
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { throttled, type Log } from './log.ts'
-import { retrying } from './retry.ts'
-import { SpanKind, traceHeaders, type Instruments } from './telemetry.ts'
+import { throttled, type Log } from '../observability/log.ts'
+import { retrying } from '../core/retry.ts'
+import { SpanKind, traceHeaders, type Instruments } from '../observability/tracing.ts'
 // messaging attributes are still incubating in the conventions: pinned with the package's exact version
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,

@@ -6,9 +6,9 @@
  * gap, and the cache here is bounded by bytes as well as entries.
  */
 import { createClient } from 'redis'
-import type { Log } from './log.ts'
-import type { Metrics } from './metrics.ts'
-import { withTimeout } from './retry.ts'
+import type { Log } from '../observability/log.ts'
+import type { Metrics } from '../observability/metrics.ts'
+import { withTimeout } from '../core/retry.ts'
 import { connectRedis, sentinelOf } from './redis.ts'
 
 export type NearCacheLimits = { maxEntries: number; maxBytes: number }

@@ -2,8 +2,8 @@
  * Cache-aside entries in Redis that a write makes stale at once (generation counters), with an
  * optional near cache in process memory (near-cache.ts).
  */
-import type { Log } from './log.ts'
-import type { Metrics } from './metrics.ts'
+import type { Log } from '../observability/log.ts'
+import type { Metrics } from '../observability/metrics.ts'
 import { createNearCache, type NearCacheLimits } from './near-cache.ts'
 import type { Redis } from './redis.ts'
 

@@ -4,10 +4,10 @@
  */
 import { Elysia, ParseError, ValidationError } from 'elysia'
 import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@shop/contracts'
-import { DomainError, type ErrorKind } from './errors.ts'
+import { DomainError, type ErrorKind } from '../core/errors.ts'
 import { noteStatus } from './status.ts'
-import { isTransient } from './retry.ts'
-import type { Log } from './log.ts'
+import { isTransient } from '../core/retry.ts'
+import type { Log } from '../observability/log.ts'
 
 const PROBLEM_BASE = 'https://shop.example/problems/'
 const statusOfKind: Record<ErrorKind, number> = {

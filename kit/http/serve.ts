@@ -2,8 +2,8 @@
  * Serving an app on Bun or Deno, and the shutdown on SIGTERM: bounded step by step, and as a
  * whole by SHUTDOWN_TIMEOUT_SECONDS.
  */
-import { notePeerAddress } from './client-address.ts'
-import type { Log } from './log.ts'
+import { notePeerAddress } from '../security/client-address.ts'
+import type { Log } from '../observability/log.ts'
 
 type Service = {
   /** after SIGTERM the process exits within this, whatever it was waiting for */

@@ -3,8 +3,8 @@
  * by OAuth 2.0 client credentials and renewed before it expires.
  */
 import { importJWK, SignJWT, type JWK } from 'jose'
-import { unavailable } from './errors.ts'
-import type { Log } from './log.ts'
+import { unavailable } from '../core/errors.ts'
+import type { Log } from '../observability/log.ts'
 
 /**
  * How a service proves who it is when it calls another one: a short-lived bearer token, cached

@@ -4,10 +4,10 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox'
 import { v7 as uuidv7 } from 'uuid'
-import type { Bus } from './bus.ts'
-import type { Log } from './log.ts'
-import type { Sql, Tx } from './db.ts'
-import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from './telemetry.ts'
+import type { Bus } from '../messaging/bus.ts'
+import type { Log } from '../observability/log.ts'
+import type { Sql, Tx } from './postgres.ts'
+import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from '../observability/tracing.ts'
 // messaging attributes are still incubating in the conventions: pinned with the package's exact version
 import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from '@opentelemetry/semantic-conventions/incubating'
 

@@ -18,8 +18,8 @@ import {
 } from 'jose'
 import { Type as t, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import type { AuthSettings } from './env.ts'
-import { DomainError, unavailable } from './errors.ts'
+import type { AuthSettings } from '../service/config.ts'
+import { DomainError, unavailable } from '../core/errors.ts'
 
 /**
  * Who is calling: a token's subject and scopes; `sub` is null only when AUTH=off. `service`: the

@@ -2,8 +2,8 @@
  * The service's Redis connection, one per process, shared by the cache and the rate counters.
  */
 import { createClient, createSentinel } from 'redis'
-import { throttled, type Log } from './log.ts'
-import { retrying, withTimeout } from './retry.ts'
+import { throttled, type Log } from '../observability/log.ts'
+import { retrying, withTimeout } from '../core/retry.ts'
 
 export type RedisSentinelTarget = { name: string; nodes: { host: string; port: number }[]; username?: string; password?: string }
 
