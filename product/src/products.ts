@@ -1,18 +1,22 @@
 import { pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
-import { conflict, DomainError, notFound, preconditionFailed, toMoney, traceIdsOf, type Log } from '@shop/kit'
+import { conflict, DomainError, notFound, preconditionFailed, toMoney, traceIdsOf, type Log, type OutboxEvent } from '@shop/kit'
 import { newEvent } from './spec.ts'
 import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
 import { etagOf } from './etag.ts'
-import type { NotWritten, ProductChanges, StockOutcome, Store } from './store.ts'
+import { decideBurst, releaseOnCancel, type StockAnswer, type StockOutcome, type StockRequest } from './stock.ts'
+import type { NotWritten, ProductChanges, Store } from './store.ts'
 
-const stockRequest = (e: OrderCreated) => ({ orderId: e.orderId, productId: e.productId, qty: e.qty, eventId: e.eventId })
+/** An order.created as it arrived: the event and the headers its answer carries on (request id, trace). */
+type Arrived = { event: OrderCreated; headers: Record<string, string> }
 
-/** Both possible answers, built from the contracts here; the statement picks the one that holds. */
-const answers = ({ orderId, productId, qty }: OrderCreated, headers: Record<string, string>) => ({
-  reserved: newEvent('stock.reserved', { orderId, productId, qty }, headers),
-  rejected: newEvent('stock.rejected', { orderId, productId, qty, reason: 'insufficient_stock' }, headers),
-})
+const stockRequest = (e: OrderCreated): StockRequest => ({ orderId: e.orderId, productId: e.productId, qty: e.qty, eventId: e.eventId })
+
+/** The event that tells order what was decided for its order. */
+const answerEvent = ({ event: { orderId, productId, qty }, headers }: Arrived, answer: StockAnswer): OutboxEvent =>
+  answer.routingKey === 'stock.reserved'
+    ? newEvent('stock.reserved', { orderId, productId, qty }, headers)
+    : newEvent('stock.rejected', { orderId, productId, qty, reason: answer.reason }, headers)
 
 const bothStocks = () =>
   new DomainError('Invalid', 'Send either qty (the stock, absolutely) or qtyDelta (a change of it), not both', [
@@ -39,20 +43,34 @@ function refusal(id: string, outcome: NotWritten): DomainError {
 }
 
 export function createProducts(store: Store, cache: ProductCache, log: Log) {
+  /**
+   * Takes the stock of orders that arrived together: the store locks and reads, the stock rule
+   * decides, each decision becomes its answer, the store writes it all in one transaction.
+   * Undefined when a concurrent delivery of one of these orders won the race to its reservation.
+   */
+  async function take(arrived: Arrived[]): Promise<StockOutcome[] | undefined> {
+    const requests = arrived.map((a) => stockRequest(a.event))
+    const burst = await store.takeStock(requests, (stock, earlier) => {
+      const decision = decideBurst(requests, stock, earlier)
+      return { ...decision, answers: decision.decided.map((d, i) => answerEvent(arrived[i]!, d.answer)) }
+    })
+    return burst?.decided.map((d) => d.outcome)
+  }
+
   /** Forgets the cached products whose stock changed, once each, and says what happened. */
-  type Taken = { event: OrderCreated; headers: Record<string, string>; outcome: StockOutcome }
-  async function afterTaking(taken: Taken[]) {
-    const changed = new Set(taken.filter((t) => t.outcome.status === 'reserved').map((t) => t.event.productId))
+  async function afterTaking(arrived: Arrived[], outcomes: StockOutcome[]) {
+    const changed = new Set(arrived.filter((_, i) => outcomes[i]!.status === 'reserved').map((a) => a.event.productId))
     await Promise.all([...changed].map((id) => cache.forget(id)))
-    for (const { event: e, headers, outcome } of taken)
+    arrived.forEach(({ event: e, headers }, i) =>
       log.info('order.created handled', {
         orderId: e.orderId,
         productId: e.productId,
         qty: e.qty,
-        outcome: outcome.status,
+        outcome: outcomes[i]!.status,
         requestId: headers['x-request-id'],
         ...traceIdsOf(headers),
-      })
+      }),
+    )
   }
 
   return {
@@ -85,23 +103,33 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
       await cache.forget(id)
     },
 
-    /** order.created: take the stock once and answer with stock.reserved or stock.rejected. */
+    /**
+     * order.created, alone (a message handled by itself, as after its burst failed): take the
+     * stock once and answer with stock.reserved or stock.rejected. Two deliveries of an order for
+     * a product that does not exist can race to its reservation; the one that lost is a duplicate.
+     */
     async takeStock(event: OrderCreated, headers: Record<string, string>): Promise<StockOutcome> {
-      const outcome = await store.reserve(stockRequest(event), answers(event, headers))
-      await afterTaking([{ event, headers, outcome }])
+      const arrived = [{ event, headers }]
+      const outcome: StockOutcome = (await take(arrived))?.[0] ?? { status: 'duplicate' }
+      await afterTaking(arrived, [outcome])
       return outcome
     },
 
-    /** Several order.created that arrived together: one transaction, one commit. */
-    async takeStockTogether(events: { event: OrderCreated; headers: Record<string, string> }[]): Promise<StockOutcome[]> {
-      const outcomes = await store.reserveMany(events.map(({ event, headers }) => ({ req: stockRequest(event), answers: answers(event, headers) })))
-      await afterTaking(events.map((e, i) => ({ ...e, outcome: outcomes[i]! })))
+    /**
+     * Several order.created that arrived together: one transaction, one commit, as if taken one by
+     * one in arrival order. A burst that lost a race throws, and the consumer takes its orders
+     * one by one.
+     */
+    async takeStockTogether(arrived: Arrived[]): Promise<StockOutcome[]> {
+      const outcomes = await take(arrived)
+      if (!outcomes) throw new Error('another delivery reserved one of these orders meanwhile: take them one by one')
+      await afterTaking(arrived, outcomes)
       return outcomes
     },
 
     /** order.cancelled: give a reserved order's stock back, once. */
     async releaseStock(event: OrderCancelled, headers: Record<string, string>): Promise<void> {
-      const released = await store.release(event.orderId)
+      const released = await store.releaseStock(event.orderId, releaseOnCancel)
       if (released) await cache.forget(released.productId)
       log.info('order.cancelled handled', { orderId: event.orderId, released: Boolean(released), requestId: headers['x-request-id'], ...traceIdsOf(headers) })
     },

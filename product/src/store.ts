@@ -1,5 +1,6 @@
-import type { Product, StockRejectionReason } from '@shop/contracts'
+import type { Product } from '@shop/contracts'
 import { eventsCommitted, isUniqueViolation, outboxRow, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
+import type { BurstDecision, EarlierReservation, HeldReservation, NewReservation, Release, StockRequest } from './stock.ts'
 
 type Row = { id: string; name: string; price: string; qty: number; version: number; createdAt: Date; updatedAt: Date }
 
@@ -22,54 +23,25 @@ export type ProductChanges = Partial<Pick<NewProduct, 'name' | 'price' | 'qty'>>
  * constraint) or past what an integer holds.
  */
 export type NotWritten = { status: 'missing' } | { status: 'stale'; version: number } | { status: 'stockOutOfRange'; below: boolean }
-export type StockRequest = { orderId: string; eventId: string; productId: string; qty: number }
-export type StockOutcome = { status: 'reserved' } | { status: 'rejected'; reason: StockRejectionReason } | { status: 'duplicate' }
-
-type Answers = { reserved: OutboxEvent; rejected: OutboxEvent }
-
-type Decided = { req: StockRequest; answer: OutboxEvent; outcome: StockOutcome; reservation?: { status: 'reserved' | 'rejected'; reason: StockRejectionReason | null } }
+/** What a burst's decision asks the store to write: the stock taken per product, the new reservations, the answers. */
+export type StockWrites = Pick<BurstDecision, 'taken' | 'reservations'> & { answers: OutboxEvent[] }
 
 /**
- * The stock rule, applied to a batch in turn: an order decided before (in an earlier batch or
- * earlier in this one; a released reservation counts as reserved) is answered again with that
- * decision and takes nothing, so an order whose answer got lost can ask again; otherwise it takes
- * its qty if what is left of the locked stock covers it, else it is rejected. Stock never goes
- * below zero (a CHECK constraint backs this up) and the reservation's primary key, the order id,
- * makes a second take impossible.
+ * The outbox, written in the same statement as the change its events report. The one place this
+ * store names the outbox's columns (the kit's outbox object will take it over); `eventsCommitted`
+ * after the commit wakes the relay.
  */
-function decideInTurn(
-  items: { req: StockRequest; answers: Answers }[],
-  stock: Map<string, number>,
-  earlier: { orderId: string; status: string; reason: StockRejectionReason | null }[],
-): Decided[] {
-  const known = new Map(earlier.map((r) => [r.orderId, r.status === 'rejected' ? { status: 'rejected' as const, reason: r.reason } : { status: 'reserved' as const, reason: null }]))
-  return items.map(({ req, answers }) => {
-    const before = known.get(req.orderId)
-    if (before) return { req, answer: answerFor(answers, before), outcome: { status: 'duplicate' } }
-    const left = stock.get(req.productId)
-    const decision =
-      left === undefined
-        ? { status: 'rejected' as const, reason: 'product_not_found' as const }
-        : left >= req.qty
-          ? { status: 'reserved' as const, reason: null }
-          : { status: 'rejected' as const, reason: 'insufficient_stock' as const }
-    if (decision.status === 'reserved') stock.set(req.productId, left! - req.qty)
-    known.set(req.orderId, decision)
-    const outcome: StockOutcome = decision.status === 'reserved' ? { status: 'reserved' } : { status: 'rejected', reason: decision.reason }
-    return { req, answer: answerFor(answers, decision), outcome, reservation: decision }
-  })
+function outboxInsert(tx: Tx, events: OutboxEvent[]) {
+  const rows = events.map(outboxRow)
+  return tx`
+    insert into outbox (event_id, routing_key, payload, headers)
+    select * from unnest(${rows.map((r) => r.event_id)}::uuid[], ${rows.map((r) => r.routing_key)}::text[],
+                         ${rows.map((r) => r.payload as never)}::jsonb[], ${rows.map((r) => r.headers as never)}::jsonb[])`
 }
 
-const answerFor = (answers: Answers, d: { status: 'reserved' | 'rejected'; reason: StockRejectionReason | null }): OutboxEvent =>
-  d.status === 'reserved' ? answers.reserved : { ...answers.rejected, payload: { ...answers.rejected.payload, reason: d.reason } }
-
-/** Every stock change (one per product), reservation and answer of a batch, in one statement. */
-async function writeDecisions(tx: Tx, decided: Decided[]) {
-  const taken = new Map<string, number>()
-  for (const d of decided) if (d.reservation?.status === 'reserved') taken.set(d.req.productId, (taken.get(d.req.productId) ?? 0) + d.req.qty)
-  const fresh = decided.filter((d) => d.reservation)
-  const rows = decided.map((d) => outboxRow(d.answer))
-  const col = <T>(list: Decided[], f: (d: Decided) => T) => list.map(f)
+/** Every stock change (one per product), reservation and answer of a burst, in one statement. */
+async function writeBurst(tx: Tx, { taken, reservations, answers }: StockWrites) {
+  const col = <T>(f: (r: NewReservation) => T) => reservations.map(f)
   await tx`
     with taken as (
       update products p set qty = p.qty - t.qty, version = p.version + 1, updated_at = now()
@@ -78,13 +50,11 @@ async function writeDecisions(tx: Tx, decided: Decided[]) {
     ),
     decided as (
       insert into reservations (order_id, event_id, product_id, qty, status, reason)
-      select * from unnest(${col(fresh, (d) => d.req.orderId)}::uuid[], ${col(fresh, (d) => d.req.eventId)}::uuid[],
-                           ${col(fresh, (d) => d.req.productId)}::uuid[], ${col(fresh, (d) => d.req.qty)}::int[],
-                           ${col(fresh, (d) => d.reservation!.status)}::text[], ${col(fresh, (d) => d.reservation!.reason)}::text[])
+      select * from unnest(${col((r) => r.orderId)}::uuid[], ${col((r) => r.eventId)}::uuid[],
+                           ${col((r) => r.productId)}::uuid[], ${col((r) => r.qty)}::int[],
+                           ${col((r) => r.status)}::text[], ${col((r) => r.reason)}::text[])
     )
-    insert into outbox (event_id, routing_key, payload, headers)
-    select * from unnest(${rows.map((r) => r.event_id)}::uuid[], ${rows.map((r) => r.routing_key)}::text[],
-                         ${rows.map((r) => r.payload as never)}::jsonb[], ${rows.map((r) => r.headers as never)}::jsonb[])`
+    ${outboxInsert(tx, answers)}`
 }
 
 const isStockBelowZero = (err: unknown) =>
@@ -99,31 +69,6 @@ export function createStore(sql: Sql) {
     if (!versions) return { status: 'missing' }
     const [row] = await sql<{ version: number }[]>`select version from products where id = ${id}`
     return row ? { status: 'stale', version: row.version } : { status: 'missing' }
-  }
-
-  /**
-   * Orders that arrived together, decided as if taken one at a time in arrival order, in one
-   * transaction of three statements whatever the batch size: lock the products (in id order, so
-   * batches never deadlock), read the reservations already made (after the locks, so a replica's
-   * batch that just committed is seen), then write every stock change, reservation and answer at
-   * once. The hot product row is locked once and the batch costs one
-   * commit. A concurrent duplicate of an order whose product does not exist (no row to lock)
-   * fails the batch on the unique key; the caller then takes them one by one.
-   */
-  async function reserveMany(items: { req: StockRequest; answers: Answers }[]): Promise<StockOutcome[]> {
-    const outcomes = await sql.begin(async (tx) => {
-      const productIds = [...new Set(items.map((i) => i.req.productId))]
-      const [stock, earlier] = await Promise.all([
-        tx<{ id: string; qty: number }[]>`select id, qty from products where id = any(${productIds}::uuid[]) order by id for update`,
-        tx<{ orderId: string; status: string; reason: StockRejectionReason | null }[]>`
-          select order_id, status, reason from reservations where order_id = any(${items.map((i) => i.req.orderId)}::uuid[])`,
-      ])
-      const decided = decideInTurn(items, new Map(stock.map((r) => [r.id, r.qty])), earlier)
-      await writeDecisions(tx, decided)
-      return decided.map((d) => d.outcome)
-    })
-    eventsCommitted()
-    return outcomes
   }
 
   return {
@@ -173,33 +118,53 @@ export function createStore(sql: Sql) {
     },
 
     /**
-     * Takes stock for one order (a message handled alone, after its batch failed): the same
-     * transaction as a batch of one. Two deliveries of an order for a product that does not exist
-     * (no row to lock) can race to the reservation's unique key; the loser is a duplicate.
+     * Takes stock for a burst of order.created (one alone is a burst of one) in one transaction of
+     * three statements whatever its size: lock the products (in id order, so bursts never
+     * deadlock; the hot row once), read the reservations already made (after the locks, so a
+     * replica's burst that just committed is seen), ask `decide` (the stock rule), then write every
+     * stock change, reservation and answer it returned at once, and commit. Returns what `decide`
+     * returned; undefined, with nothing written, when a concurrent delivery of one of these orders
+     * reserved it first: possible only for an order whose product does not exist (no row to lock),
+     * on the reservation's unique key.
      */
-    async reserve(req: StockRequest, answers: Answers): Promise<StockOutcome> {
+    async takeStock<D extends StockWrites>(
+      requests: readonly StockRequest[],
+      decide: (stock: ReadonlyMap<string, number>, earlier: EarlierReservation[]) => D,
+    ): Promise<D | undefined> {
       try {
-        return (await reserveMany([{ req, answers }]))[0]!
+        const decided = await sql.begin(async (tx) => {
+          const productIds = [...new Set(requests.map((r) => r.productId))]
+          const [stock, earlier] = await Promise.all([
+            tx<{ id: string; qty: number }[]>`select id, qty from products where id = any(${productIds}::uuid[]) order by id for update`,
+            tx<EarlierReservation[]>`select order_id, status, reason from reservations where order_id = any(${requests.map((r) => r.orderId)}::uuid[])`,
+          ])
+          const writes = decide(new Map(stock.map((r) => [r.id, r.qty])), earlier)
+          await writeBurst(tx, writes)
+          return writes
+        })
+        eventsCommitted()
+        return decided as D
       } catch (err) {
-        if (isUniqueViolation(err)) return { status: 'duplicate' }
+        if (isUniqueViolation(err)) return undefined
         throw err
       }
     },
 
-    reserveMany,
-
-    /** Gives a reservation's stock back once; a second cancel finds it released already. */
-    async release(orderId: string): Promise<{ productId: string } | undefined> {
-      const [row] = await sql<{ productId: string }[]>`
-        with released as (
-          update reservations set status = 'released', released_at = now()
-          where order_id = ${orderId} and status = 'reserved'
-          returning product_id, qty
-        )
-        update products p set qty = p.qty + r.qty, version = p.version + 1, updated_at = now()
-        from released r where p.id = r.product_id
-        returning p.id as product_id`
-      return row
+    /**
+     * order.cancelled, in one transaction: lock the order's reservation, ask `decide` (the rule)
+     * what goes back, write it. A second cancel waits for the first and finds it released.
+     */
+    async releaseStock(orderId: string, decide: (held: HeldReservation | undefined) => Release | undefined): Promise<Release | undefined> {
+      const release = await sql.begin(async (tx) => {
+        const [held] = await tx<HeldReservation[]>`select product_id, qty, status from reservations where order_id = ${orderId} for update`
+        const release = decide(held)
+        if (release)
+          await tx`
+            with released as (update reservations set status = 'released', released_at = now() where order_id = ${orderId})
+            update products set qty = qty + ${release.qty}, version = version + 1, updated_at = now() where id = ${release.productId}`
+        return release
+      })
+      return release as Release | undefined
     },
   }
 }

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { eventually } from '@shop/harness'
-import { newEvent } from '@shop/kit/data'
-import { createStore, type StockRequest } from '../src/store.ts'
+import type { OrderCreated } from '@shop/contracts'
+import { productCache } from '../src/cache.ts'
+import { createProducts } from '../src/products.ts'
+import type { StockRequest } from '../src/stock.ts'
+import { createStore } from '../src/store.ts'
 import { newProduct, productWorldWithAnswers, type ProductWorld, type StockAnswers } from './env.ts'
 
 let w: ProductWorld
@@ -9,10 +12,9 @@ let probe: StockAnswers
 beforeAll(async () => void ({ world: w, answers: probe } = await productWorldWithAnswers()))
 afterAll(() => w.stop())
 
-const answersTo = ({ orderId, productId, qty }: StockRequest) => ({
-  reserved: newEvent('stock.reserved', { orderId, productId, qty }, {}),
-  rejected: newEvent('stock.rejected', { orderId, productId, qty, reason: 'insufficient_stock' }, {}),
-})
+/** product's use case on this file's database: what its consumer calls for each order.created */
+const stockTaking = () => createProducts(createStore(w.db), productCache(w.service!.cache), w.service!.log)
+const created = ({ orderId, productId, qty, eventId }: StockRequest): OrderCreated => ({ eventId, occurredAt: new Date().toISOString(), version: 1, orderId, productId, qty })
 
 /**
  * The same story on fresh products and orders: every case the stock rule knows, in an order
@@ -60,12 +62,12 @@ const answersOf = async (requests: StockRequest[]) => {
 
 describe('orders taken together', () => {
   it('when a batch is taken together, then outcomes, stock, reservations and answers are those of taking it one by one', async () => {
-    const store = createStore(w.db)
+    const products = stockTaking()
     const alone = await story()
     const oneByOne = []
-    for (const r of alone.requests) oneByOne.push(await store.reserve(r, answersTo(r)))
+    for (const r of alone.requests) oneByOne.push(await products.takeStock(created(r), {}))
     const together = await story()
-    const batched = await store.reserveMany(together.requests.map((r) => ({ req: r, answers: answersTo(r) })))
+    const batched = await products.takeStockTogether(together.requests.map((r) => ({ event: created(r), headers: {} })))
 
     expect(oneByOne.map((o) => o.status)).toEqual(['reserved', 'rejected', 'reserved', 'duplicate', 'rejected', 'reserved', 'duplicate', 'duplicate'])
     expect(batched).toEqual(oneByOne)
@@ -79,11 +81,11 @@ describe('orders taken together', () => {
   })
 
   it('when two batches for the same product are taken at once, then stock never goes below zero and no order is taken twice', async () => {
-    const store = createStore(w.db)
+    const products = stockTaking()
     const { body: p } = await w.api.post('/products', newProduct({ qty: 30 }))
     const requests = Array.from({ length: 40 }, () => ({ orderId: crypto.randomUUID(), productId: p.id, qty: 1, eventId: crypto.randomUUID() }))
     // the same 40 orders delivered to two consumers at once, in different orders
-    const batch = (list: StockRequest[]) => store.reserveMany(list.map((r) => ({ req: { ...r, eventId: crypto.randomUUID() }, answers: answersTo(r) })))
+    const batch = (list: StockRequest[]) => products.takeStockTogether(list.map((r) => ({ event: created({ ...r, eventId: crypto.randomUUID() }), headers: {} })))
     const [a, b] = await Promise.all([batch(requests), batch([...requests].reverse())])
     const reserved = [...a, ...b].filter((o) => o.status === 'reserved')
     expect(reserved).toHaveLength(30)
