@@ -8,7 +8,7 @@ import { Type as t } from '@sinclair/typebox'
 import { amqpUrls } from '@shop/kit/messaging'
 import { readEnv, serviceConfig, serviceEnv } from '@shop/kit'
 import { sentinelAddress, sentinelOf } from '@shop/kit/cache'
-import { withDatabase } from '../src/infra.ts'
+import { withDatabase } from '@shop/testkit'
 
 const Config = t.Object(serviceEnv({ port: 3000, database: 'shop_x', cachePrefix: 'x:' }))
 const configOf = (env: Record<string, string>) => serviceConfig(readEnv(Config, env), 'q', {})

@@ -11,7 +11,7 @@
  *   primary: none while a failover is under way (connections refused), the new primary after.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
-import { freePort } from '../src/processes.ts'
+import { freePort } from '@shop/testkit'
 
 export type Front = { port: number; close(): Promise<void> }
 

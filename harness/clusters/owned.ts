@@ -6,7 +6,7 @@
  * clears what an earlier run left behind, and how stopAll proves nothing remains.
  */
 import { readdirSync, readlinkSync, readFileSync, existsSync } from 'node:fs'
-import { eventually } from '../src/wait.ts'
+import { eventually } from '@shop/testkit'
 
 /** Pids of the processes working under `dir` or listening on one of `ports` (127.0.0.1 or any address). */
 export function ownedPids(dir: string, ports: number[]): number[] {

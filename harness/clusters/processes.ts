@@ -6,7 +6,7 @@
 import { spawn, execFile } from 'node:child_process'
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs'
 import { killOwned } from './owned.ts'
-import { reachable } from '../src/infra.ts'
+import { reachable } from '@shop/testkit'
 
 export { ownedPids, killOwned } from './owned.ts'
 

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from 'redis'
-import { eventually } from '../src/wait.ts'
+import { eventually } from '@shop/testkit'
 import { accepts, baseEnv, killOwned, startDaemon, since, type Daemon } from './processes.ts'
 
 export type RedisSentinel = {

@@ -11,8 +11,7 @@
  * Named *.clusters.ts so that `bun run test` does not pick it up.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { operatorToken } from '../src/tokens.ts'
-import { eventually } from '../src/wait.ts'
+import { operatorToken, eventually } from '@shop/testkit'
 import { startRabbitCluster, type RabbitNode } from './rabbitmq.ts'
 import { startPostgresCluster } from './postgres.ts'
 import { startRedisSentinel } from './redis.ts'

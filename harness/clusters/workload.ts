@@ -5,8 +5,7 @@
  * acknowledged write is checked against both databases: each 201 order exists and is final,
  * stock was taken exactly once per confirmed order, nothing waits in a dead-letter queue.
  */
-import { operatorToken } from '../src/tokens.ts'
-import { eventually } from '../src/wait.ts'
+import { operatorToken, eventually } from '@shop/testkit'
 import type { ClusterWorld } from './world.ts'
 
 export type Attempt = {

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Order, OrderPage, Product } from '@shop/contracts'
-import { client, eventually, type Client } from '@shop/harness'
-import { expectJson, expectSchema } from '@shop/harness/expect'
+import { client, eventually, type Client } from '@shop/testkit'
+import { expectJson, expectSchema } from '@shop/testkit/expect'
 import { composeStack, type Stack } from './compose.ts'
 
 let stack: Stack

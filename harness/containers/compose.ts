@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { authEnv, eventually, freePort, serviceAuthEnv } from '@shop/harness'
+import { authEnv, eventually, freePort, serviceAuthEnv } from '@shop/testkit'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'bun:test'
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { chooseInfra, eventually, startContainers } from '@shop/harness'
+import { chooseInfra, eventually, startContainers } from '@shop/testkit'
 
 // a registry nobody runs: every pull is refused at once
 const unpullable = { postgres: '127.0.0.1:9/shop/none-pg:0', redis: '127.0.0.1:9/shop/none-redis:0', rabbitmq: '127.0.0.1:9/shop/none-mq:0' }
@@ -32,7 +32,7 @@ describe('starting containers for the tests', () => {
   }, 60_000)
 
   it('when the process that started the containers is killed, then its containers are removed', async () => {
-    const script = `import { startContainers } from '@shop/harness'; const i = await startContainers(process.env); console.log(JSON.stringify(i.containers)); setInterval(() => {}, 1000)`
+    const script = `import { startContainers } from '@shop/testkit'; const i = await startContainers(process.env); console.log(JSON.stringify(i.containers)); setInterval(() => {}, 1000)`
     const child = spawn(process.execPath, ['-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), env, stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (c) => (out += c))

@@ -1,4 +1,4 @@
-import { exposedNames, sample, scrape } from '../src/promql.ts'
+import { exposedNames, sample, scrape } from '@shop/testkit/promql'
 
 /**
  * The near cache's hit ratio while a scenario ran, from each service's own `/metrics`

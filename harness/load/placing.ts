@@ -1,5 +1,5 @@
 import { PLACING_STEPS, type PlacingStep } from '@shop/contracts'
-import { sample, scrape } from '../src/promql.ts'
+import { sample, scrape } from '@shop/testkit/promql'
 
 /**
  * Where POST /orders spent its time while a scenario ran, step by step, from order's own

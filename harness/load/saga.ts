@@ -1,5 +1,5 @@
 import type postgres from 'postgres'
-import { eventually } from '../src/wait.ts'
+import { eventually } from '@shop/testkit'
 
 export type SagaSummary = {
   accepted: number

@@ -99,7 +99,7 @@ const K6_NOTES: Record<string, Note> = {
 /** Variables every process has, read for its own sake, not settings of this project. */
 const SYSTEM = new Set(['PATH', 'HOME', 'TMPDIR'])
 
-const sourceDirs = { harness: ['harness/src', 'harness/load', 'harness/containers'], k6: ['harness/load/k6'] }
+const sourceDirs = { harness: ['testkit/src', 'harness/src', 'harness/load', 'harness/containers'], k6: ['harness/load/k6'] }
 
 /** The TypeScript and JavaScript files under `dir` (a repository path), node_modules left out. */
 function filesUnder(dir: string): string[] {

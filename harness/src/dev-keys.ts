@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, type CryptoKey } from 'jose'
-import { mintToken, newServiceKeys, type ServiceKeys, type Signer } from './tokens.ts'
+import { mintToken, newServiceKeys, type ServiceKeys, type Signer } from '@shop/testkit'
 
 /**
  * The local development signing key: made on the first `bun run start` (or `bun run token`) in

@@ -3,10 +3,8 @@
  * infrastructure like the tests do, runs product and order as child processes on their usual
  * ports, prints where everything is, and on Ctrl-C stops what it started.
  */
-import { startInfra, withDatabase } from './infra.ts'
+import { startInfra, withDatabase, authEnv, serviceAuthEnv, spawnService, type Runtime, type ServiceProcess } from '@shop/testkit'
 import { devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
-import { authEnv, serviceAuthEnv } from './tokens.ts'
-import { spawnService, type Runtime, type ServiceProcess } from './processes.ts'
 
 const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
 const productPort = Number(process.env.PRODUCT_PORT ?? 3000)

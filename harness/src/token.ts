@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { devDir, devServiceKeys, devSigner } from './dev-keys.ts'
-import { authEnv, mintToken, newServiceKeys } from './tokens.ts'
+import { authEnv, mintToken, newServiceKeys } from '@shop/testkit'
 
 const { values } = parseArgs({
   options: {

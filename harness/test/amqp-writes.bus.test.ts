@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import amqp, { type ChannelModel } from 'amqplib'
-import { startInfra } from '../src/infra.ts'
+import { startInfra } from '@shop/testkit'
 import { coalesceWrites } from '@shop/kit/messaging'
 
 /** Counts what reaches the connection's socket: one count per write or writev call. */

@@ -6,9 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { Order } from '@shop/contracts'
 import { chromium } from 'playwright-core'
-import { isolate, type Isolated } from '../src/isolate.ts'
-import { spawnService, type ServiceProcess } from '../src/processes.ts'
-import { mintToken } from '../src/tokens.ts'
+import { isolate, spawnService, mintToken, type Isolated, type ServiceProcess } from '@shop/testkit'
 import { configurationPage, configurationPageWithTables, configurationProblems, envReads } from '../src/config-docs.ts'
 
 // The documentation tested like code: README.md, CHANGELOG.md and docs/ must say what the code

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { configSchema } from '../src/service-config.ts'
-import { alertQueries, dashboardFile, dashboardQueries, exposedNames, metricNames } from '../src/promql.ts'
+import { alertQueries, dashboardFile, dashboardQueries, exposedNames, metricNames } from '@shop/testkit/promql'
 
 // each service's env schema, as its package exports it
 const ProductConfig = configSchema('product')

@@ -3,7 +3,7 @@ import { createClient } from 'redis'
 import { batchedCount, exactCounts, type Counts } from '@shop/kit/security'
 import { connectRedis, type Redis } from '@shop/kit/cache'
 import { createLog } from '@shop/kit/observability'
-import { startInfra } from '../src/infra.ts'
+import { startInfra } from '@shop/testkit'
 
 let cache: Counts
 let shared: Redis

@@ -17,7 +17,7 @@ import {
   type Access,
   type ServiceSpec,
 } from '@shop/kit'
-import { bootInProcess, client, eventually, isolate, mintToken, type Isolated, type Running } from '../src/index.ts'
+import { bootInProcess, client, eventually, isolate, mintToken, type Isolated, type Running } from '@shop/testkit'
 
 // The kit is generic: a third service, `notes`, made from @shop/kit alone (nothing of product or
 // order), with one scope, one rate-limit bucket, one route and one event it publishes and

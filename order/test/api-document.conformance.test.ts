@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, eventually, isolate, jamQueue, mintToken, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/harness'
-import { conformance } from '@shop/harness/docs'
+import { bootInProcess, client, eventually, isolate, jamQueue, mintToken, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/testkit'
+import { conformance } from '@shop/testkit/docs'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig } from '../src/config.ts'

@@ -1,4 +1,4 @@
-import { apiDocumentSuite } from '@shop/harness/docs'
+import { apiDocumentSuite } from '@shop/testkit/docs'
 import { shopWorld } from './env.ts'
 
 apiDocumentSuite(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { mintToken, newSigner } from '@shop/harness'
-import { expectProblem } from '@shop/harness/expect'
+import { mintToken, newSigner } from '@shop/testkit'
+import { expectProblem } from '@shop/testkit/expect'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 // An attacker's table, run against both services: every row is refused with a 4xx, never a

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Order } from '@shop/contracts'
-import { bootInProcess, client, eventually, isolate, tcpProxy, type Isolated, type Proxy } from '@shop/harness'
+import { bootInProcess, client, eventually, isolate, tcpProxy, type Isolated, type Proxy } from '@shop/testkit'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig as orderConfig } from '../src/config.ts'

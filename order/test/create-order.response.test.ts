@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Order } from '@shop/contracts'
-import { expectJson, expectProblem } from '@shop/harness/expect'
-import { client, runtimes } from '@shop/harness'
+import { expectJson, expectProblem } from '@shop/testkit/expect'
+import { client, runtimes } from '@shop/testkit'
 import { bootOrder, shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld

@@ -1,4 +1,4 @@
-import { bootOn, captureEvents, client, eventually, isolate, spawnService, type Isolated, type Runtime } from '@shop/harness'
+import { bootOn, captureEvents, client, eventually, isolate, spawnService, type Isolated, type Runtime } from '@shop/testkit'
 import type { Order } from '@shop/contracts'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import createClient from 'openapi-fetch'
-import { eventually, mintToken } from '@shop/harness'
+import { eventually, mintToken } from '@shop/testkit'
 import { generatedFile, typesFrom } from './generated/generate.ts'
 import type { paths as OrderApi } from './generated/order-api.ts'
 import type { paths as ProductApi } from './generated/product-api.ts'

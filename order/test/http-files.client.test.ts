@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { eventually, mintToken } from '@shop/harness'
+import { eventually, mintToken } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 // the REST client files users open in their editor, run by httpyac (the CLI of the VS Code

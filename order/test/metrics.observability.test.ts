@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { spawnSync } from 'node:child_process'
-import { eventually } from '@shop/harness'
+import { eventually } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from './env.ts'
-import { sample } from '@shop/harness/promql'
+import { sample } from '@shop/testkit/promql'
 import { PLACING_STEPS } from '@shop/contracts'
 
 let w: ShopWorld

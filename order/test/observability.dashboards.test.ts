@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { alertQueries, dashboardQueries, exposedNames, metricNames } from '@shop/harness/promql'
+import { alertQueries, dashboardQueries, exposedNames, metricNames } from '@shop/testkit/promql'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 // Every metric the Grafana dashboard (deploy/observability/grafana/dashboards/shop.json) and the

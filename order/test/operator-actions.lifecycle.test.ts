@@ -19,8 +19,8 @@ import {
   type Isolated,
   type Proxy,
   type ServiceProcess,
-} from '@shop/harness'
-import { sample, scrape } from '@shop/harness/promql'
+} from '@shop/testkit'
+import { sample, scrape } from '@shop/testkit/promql'
 import { everyOrderFinal, stockIn } from './env.ts'
 
 // What an operator or the broker does to running services, each against the real RabbitMQ and

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { OrderPage, type Order } from '@shop/contracts'
-import { expectJson, expectProblem } from '@shop/harness/expect'
+import { expectJson, expectProblem } from '@shop/testkit/expect'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld

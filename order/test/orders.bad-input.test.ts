@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { expectProblem } from '@shop/harness/expect'
-import { runtimes } from '@shop/harness'
+import { expectProblem } from '@shop/testkit/expect'
+import { runtimes } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld

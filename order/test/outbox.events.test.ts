@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Order } from '@shop/contracts'
-import { closeBrokerConnections, eventually } from '@shop/harness'
+import { closeBrokerConnections, eventually } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld

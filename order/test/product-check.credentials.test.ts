@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { client, isolate, mintToken, spawnService, type Isolated, type ServiceProcess } from '@shop/harness'
-import { expectProblem } from '@shop/harness/expect'
+import { client, isolate, mintToken, spawnService, type Isolated, type ServiceProcess } from '@shop/testkit'
+import { expectProblem } from '@shop/testkit/expect'
 
 // order's product check carries order's own credential. The default wiring (order's own key,
 // product trusting its public half) runs in every other suite; here: the OAuth 2.0 client

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { OrderCancelled, OrderCreated, Order as OrderSchema, type Order } from '@shop/contracts'
-import { eventOf, eventually, publish, queueDepth } from '@shop/harness'
-import { expectJson, expectProblem, expectSchema } from '@shop/harness/expect'
+import { eventOf, eventually, publish, queueDepth } from '@shop/testkit'
+import { expectJson, expectProblem, expectSchema } from '@shop/testkit/expect'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 let w: ShopWorld

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { PROBLEM_CONTENT_TYPE } from '@shop/contracts'
-import { client, eventually, fromAddress, isolate, mintToken, newSigner, spawnService, type Isolated, type ServiceProcess } from '@shop/harness'
+import { client, eventually, fromAddress, isolate, mintToken, newSigner, spawnService, type Isolated, type ServiceProcess } from '@shop/testkit'
 
 // Both services as processes with exactly the configuration that ships: no limit raised (the
 // harness's 'shipped' env), auth on, order calling product with its own key. Clients are

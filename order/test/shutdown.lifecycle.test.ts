@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import type { Order } from '@shop/contracts'
-import { client, eventually } from '@shop/harness'
+import { client, eventually } from '@shop/testkit'
 import { processWorld } from './env.ts'
 
 let w: Awaited<ReturnType<typeof processWorld>>

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { mintToken } from '@shop/harness'
+import { mintToken } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from './env.ts'
 
 // Debian's chromium (`apt-get install -y chromium`); Playwright's own download cannot work offline

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { client, eventually, isolate, spawnService, type Isolated, type ServiceProcess } from '@shop/harness'
+import { client, eventually, isolate, spawnService, type Isolated, type ServiceProcess } from '@shop/testkit'
 
 // An OTLP/HTTP receiver on a free local port, as a collector would be, and both services as
 // processes exporting to it: one order must come back as one trace across both.

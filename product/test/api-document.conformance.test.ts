@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { eventually, jamQueue, mintToken } from '@shop/harness'
-import { conformance } from '@shop/harness/docs'
+import { eventually, jamQueue, mintToken } from '@shop/testkit'
+import { conformance } from '@shop/testkit/docs'
 import { productBehindDbHop } from './env.ts'
 
 // product reaches PostgreSQL through a TCP hop, so the 503 every route documents can be shown

@@ -1,4 +1,4 @@
-import { apiDocumentSuite } from '@shop/harness/docs'
+import { apiDocumentSuite } from '@shop/testkit/docs'
 import { productWorld } from './env.ts'
 
 apiDocumentSuite(

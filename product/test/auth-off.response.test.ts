@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { client, isolate, spawnService, type Isolated, type ServiceProcess } from '@shop/harness'
+import { client, isolate, spawnService, type Isolated, type ServiceProcess } from '@shop/testkit'
 
 // AUTH=off: the seed's unauthenticated clients work as before, and the service says it is open
 let iso: Isolated

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, isolate, mintToken, newSigner, publicJwk, type Isolated, type Signer } from '@shop/harness'
-import { expectProblem } from '@shop/harness/expect'
+import { bootInProcess, client, isolate, mintToken, newSigner, publicJwk, type Isolated, type Signer } from '@shop/testkit'
+import { expectProblem } from '@shop/testkit/expect'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { isolate, operatorToken, spawnService, type Isolated, type ServiceProcess } from '@shop/harness'
+import { isolate, operatorToken, spawnService, type Isolated, type ServiceProcess } from '@shop/testkit'
 
 // product as its own process, so its memory can be read while clients push huge bodies at it
 let iso: Isolated

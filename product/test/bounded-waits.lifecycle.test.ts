@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, brokerConnections, client, eventually, isolate, type Isolated } from '@shop/harness'
+import { bootInProcess, brokerConnections, client, eventually, isolate, type Isolated } from '@shop/testkit'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
-import { runtimes } from '@shop/harness'
-import { expectJson, expectProblem } from '@shop/harness/expect'
+import { runtimes } from '@shop/testkit'
+import { expectJson, expectProblem } from '@shop/testkit/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
 let w: ProductWorld

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
-import { expectSchema } from '@shop/harness/expect'
+import { expectSchema } from '@shop/testkit/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
 let w: ProductWorld

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
-import { expectJson } from '@shop/harness/expect'
-import { runtimes } from '@shop/harness'
+import { expectJson } from '@shop/testkit/expect'
+import { runtimes } from '@shop/testkit'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
 let w: ProductWorld

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { eventually } from '@shop/harness'
-import { expectProblem } from '@shop/harness/expect'
+import { eventually } from '@shop/testkit'
+import { expectProblem } from '@shop/testkit/expect'
 import { productBehindDbHop } from './env.ts'
 
 // product reaches PostgreSQL through a TCP hop this file can cut, as a database restart would

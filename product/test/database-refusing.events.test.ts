@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/harness'
+import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/testkit'
 import { productWorld, type ProductWorld } from './env.ts'
 
 // product's database refusing every new connection (`ALLOW_CONNECTIONS false`: SQLSTATE 55000,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/harness'
+import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/testkit'
 import { productWorld, type ProductWorld } from './env.ts'
 
 // the operator's tool, run as they would run it, against this run's broker, exchange and queue

@@ -1,4 +1,4 @@
-import { bootInProcess, bootOn, captureEvents, client, isolate, tcpProxy, type Runtime } from '@shop/harness'
+import { bootInProcess, bootOn, captureEvents, client, isolate, tcpProxy, type Runtime } from '@shop/testkit'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
 import { connectRedis, createCache } from '@shop/kit/cache'
 import { createLog } from '@shop/kit/observability'
-import { eventOf, eventually, publish } from '@shop/harness'
-import { expectJson } from '@shop/harness/expect'
+import { eventOf, eventually, publish } from '@shop/testkit'
+import { expectJson } from '@shop/testkit/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
 let w: ProductWorld

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { migrate } from '@shop/kit/data'
-import { isolate, type Isolated } from '@shop/harness'
+import { isolate, type Isolated } from '@shop/testkit'
 
 // the Kubernetes init container's command, run as it would run: migrate, then exit
 const root = fileURLToPath(new URL('../../', import.meta.url))

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, eventually, isolate, tcpProxy, type Client, type Isolated, type Proxy } from '@shop/harness'
+import { bootInProcess, client, eventually, isolate, tcpProxy, type Client, type Isolated, type Proxy } from '@shop/testkit'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
-import { sample } from '@shop/harness/promql'
+import { sample } from '@shop/testkit/promql'
 
 // two replicas of product on the same PostgreSQL and Redis, each with its own near cache; a
 // third whose Redis goes through a TCP hop this file can cut

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product, ProductPage } from '@shop/contracts'
-import { eventOf, eventually, publish, runtimes } from '@shop/harness'
-import { expectJson } from '@shop/harness/expect'
+import { eventOf, eventually, publish, runtimes } from '@shop/testkit'
+import { expectJson } from '@shop/testkit/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
 let w: ProductWorld

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { migrate } from '@shop/kit/data'
-import { isolate, type Isolated } from '@shop/harness'
+import { isolate, type Isolated } from '@shop/testkit'
 
 // a database as the service left it before versions (001 only), with a product in it
 const migrations = new URL('../migrations/', import.meta.url)

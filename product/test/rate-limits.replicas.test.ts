@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { client, eventually, isolate, mintToken, redisValues, spawnService, tcpProxy, type Isolated, type ServiceProcess } from '@shop/harness'
-import { expectProblem } from '@shop/harness/expect'
+import { client, eventually, isolate, mintToken, redisValues, spawnService, tcpProxy, type Isolated, type ServiceProcess } from '@shop/testkit'
+import { expectProblem } from '@shop/testkit/expect'
 
 // two replicas of product share their counters through Redis, as they would behind a balancer
 let iso: Isolated

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Product } from '@shop/contracts'
-import { eventOf, eventually, publish, runtimes } from '@shop/harness'
-import { expectJson, expectProblem } from '@shop/harness/expect'
+import { eventOf, eventually, publish, runtimes } from '@shop/testkit'
+import { expectJson, expectProblem } from '@shop/testkit/expect'
 import { newProduct, productWorld, type ProductWorld } from './env.ts'
 
 // The lost update this guards against: staff read a product (qty 10), an order takes 3 (qty 7),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { eventually, isolate, spawnService, type Isolated } from '@shop/harness'
+import { eventually, isolate, spawnService, type Isolated } from '@shop/testkit'
 
 // passwords in connection URLs must never reach a log line, not even when a connection fails
 let iso: Isolated

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { eventually } from '@shop/harness'
+import { eventually } from '@shop/testkit'
 import type { OrderCreated } from '@shop/contracts'
 import { productCache } from '../src/cache.ts'
 import { createProducts } from '../src/products.ts'

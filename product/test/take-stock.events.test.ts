@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { StockRejected, StockReserved } from '@shop/contracts'
-import { deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/harness'
-import { expectSchema } from '@shop/harness/expect'
+import { deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/testkit'
+import { expectSchema } from '@shop/testkit/expect'
 import { newProduct, productWorldWithAnswers, type ProductWorld, type StockAnswers } from './env.ts'
 
 let w: ProductWorld

@@ -13,7 +13,7 @@ import { eventually } from './wait.ts'
 /** `rabbitmqctl ARGS` against this run's broker; its output, or an error saying why not. */
 export function rabbitmqctl(infra: Infra, ...args: string[]): string {
   const command = infra.source === 'testcontainers' ? ['docker', 'exec', rabbitContainer(infra), 'rabbitmqctl', ...args] : ['rabbitmqctl', ...args]
-  if (infra.source === 'env') throw new Error('rabbitmqctl needs the broker on this machine (local) or in a container the harness started')
+  if (infra.source === 'env') throw new Error('rabbitmqctl needs the broker on this machine (local) or in a container the testkit started')
   const run = spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 30_000 })
   if (run.status !== 0) throw new Error(`${command.join(' ')} failed: ${run.error?.message ?? ''}${run.stderr}${run.stdout}`)
   return run.stdout
@@ -24,7 +24,7 @@ function rabbitContainer(infra: Infra): string {
     const image = spawnSync('docker', ['inspect', '--format', '{{.Config.Image}}', id], { encoding: 'utf8' }).stdout
     if (image.includes('rabbitmq')) return id
   }
-  throw new Error('no RabbitMQ container among the ones the harness started')
+  throw new Error('no RabbitMQ container among the ones the testkit started')
 }
 
 /** Evaluates an Erlang expression on the broker node (`rabbitmqctl eval`). */

@@ -1,7 +1,7 @@
 /**
- * Removes the containers a harness process started once that process has ended, however it
- * ended (a clean exit, Ctrl-C, a crash, SIGKILL): the harness keeps this process's stdin open
- * and writes one container id per line; stdin reaching its end means the harness is gone.
+ * Removes the containers a testkit process started once that process has ended, however it
+ * ended (a clean exit, Ctrl-C, a crash, SIGKILL): the testkit keeps this process's stdin open
+ * and writes one container id per line; stdin reaching its end means the testkit's process is gone.
  * Ryuk does the same where it runs; this is for TESTCONTAINERS_RYUK_DISABLED=true.
  */
 import { getContainerRuntimeClient } from 'testcontainers'

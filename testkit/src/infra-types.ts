@@ -6,7 +6,7 @@ export type Infra = {
   source: 'env' | 'testcontainers' | 'local'
   /** RabbitMQ management UI, when the chosen broker has one we know of */
   managementUrl?: string
-  /** ids of the containers the harness started for it (testcontainers only) */
+  /** ids of the containers the testkit started for it (testcontainers only) */
   containers?: string[]
   /** why the first choice was not taken, when it was not */
   note?: string

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'bun:test'
 import { createServer, type Server } from 'node:net'
-import { chooseInfra, freePort, oneLine, type Infra } from '@shop/harness'
+import { chooseInfra, freePort, oneLine, type Infra } from '@shop/testkit'
 
 // "local" pointed at ports nobody listens on, or at ports a real TCP server answers on
 const closedPorts = async () => ({ postgres: await freePort(), redis: await freePort(), rabbitmq: await freePort() })

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Infra } from './infra-types.ts'
 
-/** The images the harness runs; the same tags as compose.yml. */
+/** The images the testkit runs; the same tags as compose.yml. */
 export const IMAGES = { postgres: 'postgres:17-alpine', redis: 'redis:7-alpine', rabbitmq: 'rabbitmq:3.13-management-alpine' }
 
 type Started = { getId(): string; stop(): Promise<unknown> }
@@ -12,7 +12,7 @@ type Started = { getId(): string; stop(): Promise<unknown> }
  * one fails or `timeoutMs` passes, the ones that started (now or later) are stopped and the
  * error says which failed and why in one line. Containers that start are removed when this
  * process ends: by Ryuk, or where Ryuk is disabled (TESTCONTAINERS_RYUK_DISABLED=true) by the
- * harness's own reaper process.
+ * testkit's own reaper process.
  */
 export async function startContainers(
   env: Record<string, string | undefined>,
