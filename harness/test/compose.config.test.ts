@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
-import { configSchema } from '../src/service-config.ts'
-
-// each service's env schema, as its package exports it
-const ProductConfig = configSchema('product')
-const OrderConfig = configSchema('order')
+import { Config as ProductConfig } from '@shop/product/config'
+import { Config as OrderConfig } from '@shop/order/config'
 
 // compose.yml and the Dockerfiles checked without an engine, at the level of `docker compose config`:
 // it parses, and every service, port, variable and health check the code relies on is there.

@@ -7,7 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import { Order } from '@shop/contracts'
 import { chromium } from 'playwright-core'
 import { isolate, spawnService, mintToken, type Isolated, type ServiceProcess } from '@shop/testkit'
-import { configurationPage, configurationPageWithTables, configurationProblems, envReads } from '../src/config-docs.ts'
+import { configurationPage, configurationPageWithTables, configurationProblems, envReads } from '@shop/tools/config-docs'
 
 // The documentation tested like code: README.md, CHANGELOG.md and docs/ must say what the code
 // does. Links and anchors resolve, the commands and paths they name exist, the quick start runs
@@ -232,7 +232,7 @@ describe("the README's quick start, against freshly started services", () => {
     const [product, order] = running
     const blocks = fenced(readme, 'sh').filter((b) => b.before.includes('<!-- runnable -->'))
     expect(blocks.length).toBeGreaterThan(0)
-    // the two tokens bun run start prints (harness/src/dev-keys.ts devTokens), minted with this run's key
+    // the two tokens bun run start prints (tools/src/dev-keys.ts devTokens), minted with this run's key
     const staff = await mintToken({ sub: 'staff-1', scope: 'products:write orders:read', expiresIn: 12 * 3600 })
     const customer = await mintToken({ sub: 'customer-1', scope: 'orders:write', expiresIn: 12 * 3600 })
     const script = blocks
@@ -254,9 +254,9 @@ describe("the README's quick start, against freshly started services", () => {
     for (const [, key, value] of shown.matchAll(/"(\w+)":("[^"…]*"|null|\d+)(?=[,}])/g)) expect(`"${key}":${JSON.stringify(placed[key!])}`).toBe(`"${key}":${value}`)
   })
 
-  it('when the README shows what bun run start prints, then every line is one harness/src/stack.ts prints', () => {
+  it('when the README shows what bun run start prints, then every line is one tools/src/stack.ts prints', () => {
     const shown = fenced(readme, 'text').find((b) => b.code.includes('ready: infrastructure'))!.code.split('\n').filter(Boolean)
-    const stack = read('harness/src/stack.ts')
+    const stack = read('tools/src/stack.ts')
     const literals = [...stack.matchAll(/`((?:[^`\\]|\\.)*)`|'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] ?? m[2]!)
     const patterns = literals
       .filter((l) => l.replace(/\$\{[^}]*\}/g, '').trim().length >= 5)

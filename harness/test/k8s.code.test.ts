@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { configSchema } from '../src/service-config.ts'
+import { Config as ProductConfig } from '@shop/product/config'
+import { Config as OrderConfig } from '@shop/order/config'
 import { kustomize, parseYamlDocuments, type K8sObject } from '../src/kustomize.ts'
 import { trustedProxies } from '@shop/kit/security'
-
-// each service's env schema, as its package exports it
-const ProductConfig = configSchema('product')
-const OrderConfig = configSchema('order')
 
 // deploy/k8s held to the code it runs: every variable is one the service's config reads, ports
 // and probes are the ones the service serves, images are the Dockerfiles', queues are the ones the

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { configSchema } from '../src/service-config.ts'
+import { Config as ProductConfig } from '@shop/product/config'
+import { Config as OrderConfig } from '@shop/order/config'
 import { alertQueries, dashboardFile, dashboardQueries, exposedNames, metricNames } from '@shop/testkit/promql'
-
-// each service's env schema, as its package exports it
-const ProductConfig = configSchema('product')
-const OrderConfig = configSchema('order')
 
 // compose.yml's `observability` profile and the files it mounts from deploy/observability/,
 // checked without an engine (its images cannot be pulled here): Prometheus' config through

@@ -2,7 +2,7 @@
  * `bun run docs:config`: writes the variable tables of docs/configuration.md (between its
  * markers) from the code. The services' variables come from their TypeBox env schemas (default,
  * allowed values, description); the harness's and the k6 scripts' from the variables their
- * sources read. harness/test/docs.docs.test.ts fails when the page differs from this output, when
+ * sources read. The docs suite (docs.docs.test.ts) fails when the page differs from this output, when
  * a variable read has no description, or when a description names a variable nothing reads.
  *
  * A service variable is described in its schema (`description`); the few without one are
@@ -13,10 +13,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { configSchema } from './service-config.ts'
-
-const ProductConfig = configSchema('product')
-const OrderConfig = configSchema('order')
+import { Config as ProductConfig } from '@shop/product/config'
+import { Config as OrderConfig } from '@shop/order/config'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 export const configurationPage = 'docs/configuration.md'
@@ -99,7 +97,7 @@ const K6_NOTES: Record<string, Note> = {
 /** Variables every process has, read for its own sake, not settings of this project. */
 const SYSTEM = new Set(['PATH', 'HOME', 'TMPDIR'])
 
-const sourceDirs = { harness: ['testkit/src', 'harness/src', 'harness/load', 'harness/containers'], k6: ['harness/load/k6'] }
+const sourceDirs = { harness: ['testkit/src', 'tools/src', 'harness/load', 'harness/containers'], k6: ['harness/load/k6'] }
 
 /** The TypeScript and JavaScript files under `dir` (a repository path), node_modules left out. */
 function filesUnder(dir: string): string[] {
@@ -118,7 +116,7 @@ export function envReads(which: 'harness' | 'k6'): EnvRead[] {
   const files =
     which === 'k6'
       ? sourceDirs.k6.flatMap(filesUnder)
-      : sourceDirs.harness.flatMap(filesUnder).filter((f) => !f.startsWith('harness/load/k6/') && f !== 'harness/src/config-docs.ts')
+      : sourceDirs.harness.flatMap(filesUnder).filter((f) => !f.startsWith('harness/load/k6/') && f !== 'tools/src/config-docs.ts')
   const found = new Map<string, EnvRead>()
   const reading = which === 'k6' ? /__ENV\.([A-Z][A-Z0-9_]*)/g : /(?:process\.env|\benv)\.([A-Z][A-Z0-9_]*)/g
   for (const file of files) {
@@ -193,11 +191,11 @@ export function configurationProblems(): string[] {
   const problems: string[] = []
   const services = serviceVariables()
   for (const name of services)
-    if (!serviceDescription(name)) problems.push(`${name} has no description: give it one in its schema (or in SERVICE_NOTES of harness/src/config-docs.ts)`)
+    if (!serviceDescription(name)) problems.push(`${name} has no description: give it one in its schema (or in SERVICE_NOTES of tools/src/config-docs.ts)`)
   for (const name of Object.keys(SERVICE_NOTES)) {
-    if (!services.includes(name)) problems.push(`SERVICE_NOTES describes ${name}, which no service reads: remove it from harness/src/config-docs.ts`)
+    if (!services.includes(name)) problems.push(`SERVICE_NOTES describes ${name}, which no service reads: remove it from tools/src/config-docs.ts`)
     else if (schemaOf(name)?.description)
-      problems.push(`${name} is described in its schema and in SERVICE_NOTES: remove the note from harness/src/config-docs.ts`)
+      problems.push(`${name} is described in its schema and in SERVICE_NOTES: remove the note from tools/src/config-docs.ts`)
   }
   for (const [which, notes] of [
     ['harness', HARNESS_NOTES],
@@ -208,7 +206,7 @@ export function configurationProblems(): string[] {
     for (const read of reads) {
       const note = notes[read.name]
       if (!note) {
-        problems.push(`${read.name} is read by ${read.files.join(', ')} but not described: add it to ${table} in harness/src/config-docs.ts`)
+        problems.push(`${read.name} is read by ${read.files.join(', ')} but not described: add it to ${table} in tools/src/config-docs.ts`)
         continue
       }
       const plain = note.default.replaceAll('_', '').replaceAll(',', '')
