@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, client, eventually, isolate, jamQueue, mintToken, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/testkit'
+import { bootInProcess, client, eventually, isolate, jamQueue, mintToken, spawnService, tcpProxy, type Client, type Isolated, type Proxy, type Running } from '@shop/testkit'
 import { conformance } from '@shop/testkit/docs'
-import { loadConfig as productConfig } from '@shop/product/config'
-import { startProduct } from '@shop/product/start'
 import { loadConfig } from '../src/config.ts'
 import { startOrder } from '../src/start.ts'
 
@@ -17,8 +15,9 @@ let order: Running<Awaited<ReturnType<typeof startOrder>>>
 let stopProduct: () => Promise<void>
 beforeAll(async () => {
   iso = await isolate('odoc')
-  const product = await bootInProcess(() => startProduct(productConfig(iso.env('product'))))
-  stopProduct = product.stop
+  // a real product for order's check, as a process: order's tests never import product
+  const product = await spawnService('product', iso.env('product'))
+  stopProduct = async () => void (await product.stop())
   // a consumer not restored within a second fails /health, so that its 503 can be shown as well
   const env = iso.env('order', { PRODUCT_URL: product.url, RATE_LIMIT_ORDERS: String(LIMIT), RATE_LIMIT_READS: String(LIMIT), AMQP_CONSUMER_RESTORE_SECONDS: '1' })
   db = await tcpProxy(env.DATABASE_URL!)

@@ -1,10 +1,10 @@
 import { apiDocumentSuite } from '@shop/testkit/docs'
-import { shopWorld } from './env.ts'
+import { orderWorld } from './env.ts'
 
 apiDocumentSuite(
   'order',
   async () => {
-    const w = await shopWorld()
+    const w = await orderWorld()
     return { api: w.orders, routes: w.inside().app.routes, stop: w.stop }
   },
   {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'bun:test'
-import { loadConfig as productConfig } from '@shop/product/config'
 import { loadConfig as orderConfig } from '../src/config.ts'
 
-// each service's configuration, read through the kit's readEnv and serviceEnv
+// order's configuration, read through the kit's readEnv and serviceEnv (product's: product/test)
 describe('configuration', () => {
   it('when nothing is set, then the documented defaults apply', () => {
-    expect(productConfig({})).toMatchObject({ port: 3000, queue: 'product.order-events', prefetch: 200, dbPoolMax: 10 })
     expect(orderConfig({})).toMatchObject({ port: 8080, productUrl: 'http://127.0.0.1:3000', idempotencyTtlHours: 24 })
   })
 
@@ -18,6 +16,6 @@ describe('configuration', () => {
   })
 
   it('when a variable is wrong, then start-up fails naming every bad one', () => {
-    expect(() => productConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT.*LOG_LEVEL|LOG_LEVEL.*PORT/)
+    expect(() => orderConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT.*LOG_LEVEL|LOG_LEVEL.*PORT/)
   })
 })

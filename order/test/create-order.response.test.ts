@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Order } from '@shop/contracts'
 import { expectJson, expectProblem } from '@shop/testkit/expect'
 import { client, runtimes } from '@shop/testkit'
-import { bootOrder, shopWorld, type ShopWorld } from './env.ts'
+import { bootOrder, orderWorld, type OrderWorld } from './env.ts'
 
-let w: ShopWorld
+let w: OrderWorld
 
 const ordersIn = async () => (await w.orderDb`select count(*)::int as n from orders`)[0]!.n as number
 
 // the same contract, served by Bun and by Deno
 describe.each(runtimes)('on %s', (runtime) => {
-  beforeAll(async () => (w = await shopWorld(runtime)))
+  beforeAll(async () => (w = await orderWorld(runtime)))
   afterAll(() => w.stop())
 
   describe('POST /orders', () => {

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Readiness } from '@shop/contracts'
 import { expectJson } from '@shop/testkit/expect'
 import { runtimes } from '@shop/testkit'
-import { shopWorld, type ShopWorld } from './env.ts'
+import { orderWorld, type OrderWorld } from './env.ts'
 
-let w: ShopWorld
+let w: OrderWorld
 
 // the same contract, served by Bun and by Deno
 describe.each(runtimes)('on %s', (runtime) => {
-  beforeAll(async () => (w = await shopWorld(runtime)))
+  beforeAll(async () => (w = await orderWorld(runtime)))
   afterAll(() => w.stop())
 
   describe('order docs and health', () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { OrderPage, type Order } from '@shop/contracts'
 import { expectJson, expectProblem } from '@shop/testkit/expect'
-import { shopWorld, type ShopWorld } from './env.ts'
+import { orderWorld, type OrderWorld } from './env.ts'
 
-let w: ShopWorld
-beforeAll(async () => (w = await shopWorld()))
+let w: OrderWorld
+beforeAll(async () => (w = await orderWorld()))
 afterAll(() => w.stop())
 
 const list = (productId: string, query = '') => w.orders.get(`/orders/product/${productId}${query}`)

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { expectProblem } from '@shop/testkit/expect'
 import { runtimes } from '@shop/testkit'
-import { shopWorld, type ShopWorld } from './env.ts'
+import { orderWorld, type OrderWorld } from './env.ts'
 
-let w: ShopWorld
-let probe: Awaited<ReturnType<ShopWorld['capture']>>
+let w: OrderWorld
+let probe: Awaited<ReturnType<OrderWorld['capture']>>
 let productId: string
 
 type Case = { name: string; method?: string; path?: () => string; body?: () => unknown; raw?: string; status: number; field?: string; headers?: Record<string, string> }
@@ -43,7 +43,7 @@ const counts = async () => ({
 // the same contract, served by Bun and by Deno
 describe.each(runtimes)('on %s', (runtime) => {
   beforeAll(async () => {
-    w = await shopWorld(runtime)
+    w = await orderWorld(runtime)
     probe = await w.capture(['order.created', 'order.cancelled'])
     productId = (await w.product(3, '10.00')).id
   })

@@ -48,18 +48,18 @@ const SERVICE_NOTES: Record<string, string> = {
 
 type Note = { default: string; text: string }
 
-/** What the harness and its commands do with each variable they read. */
+/** What the testkit and the tools do with each variable they read. */
 const HARNESS_NOTES: Record<string, Note> = {
   HARNESS_INFRA: {
     default: '`auto`',
     text: '`env`, `containers` or `local` forces where PostgreSQL, Redis and RabbitMQ come from (an error when that one is not available); `auto`: the first that works',
   },
   HARNESS_NO_CONTAINERS: { default: 'unset', text: '`1`: never start containers, keep the rest of the order' },
-  HARNESS_CONTAINERS_TIMEOUT_MS: { default: '180000', text: 'how long the containers may take to run before the harness stops them and falls back' },
-  HARNESS_QUIET: { default: 'unset', text: '`1`: the harness does not say which infrastructure it chose' },
+  HARNESS_CONTAINERS_TIMEOUT_MS: { default: '180000', text: 'how long the containers may take to run before the testkit stops them and falls back' },
+  HARNESS_QUIET: { default: 'unset', text: '`1`: the testkit does not say which infrastructure it chose' },
   TESTCONTAINERS_RYUK_DISABLED: {
     default: 'unset',
-    text: "`true`: testcontainers runs without Ryuk (its image cannot be pulled everywhere); the harness's own reaper removes the containers",
+    text: "`true`: testcontainers runs without Ryuk (its image cannot be pulled everywhere); the testkit's own reaper removes the containers",
   },
   DATABASE_URL: { default: 'unset', text: 'with REDIS_URL and AMQP_URL: the servers to use, taken before containers or local ports when all three are set' },
   REDIS_URL: { default: 'unset', text: 'see DATABASE_URL' },
@@ -69,7 +69,7 @@ const HARNESS_NOTES: Record<string, Note> = {
     text: "RabbitMQ's management API (with credentials), for the suites that restart the broker and the line `bun run start` prints",
   },
   EVENTS_EXCHANGE: { default: '`shop.events`', text: '`bun run dlq`: the exchange the queue belongs to' },
-  LOG_LEVEL: { default: '`info` (`bun run start`), `error` (suites)', text: 'the LOG_LEVEL the harness gives the services it starts' },
+  LOG_LEVEL: { default: '`info` (`bun run start`), `error` (suites)', text: 'the LOG_LEVEL the testkit and `bun run start` give the services they start' },
   QUEUE_TYPE: { default: 'unset (the services\' `quorum`)', text: 'the QUEUE_TYPE of the services the suites start; CI runs the saga, event and fault suites again with `classic`' },
   AUTH: { default: '`on`', text: '`off`: `bun run start` runs both services with authentication off and prints no tokens' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { default: 'unset', text: '`bun run start` hands it to both services, as `--otlp <url>` does' },
@@ -97,7 +97,7 @@ const K6_NOTES: Record<string, Note> = {
 /** Variables every process has, read for its own sake, not settings of this project. */
 const SYSTEM = new Set(['PATH', 'HOME', 'TMPDIR'])
 
-const sourceDirs = { harness: ['testkit/src', 'tools/src', 'harness/load', 'harness/containers'], k6: ['harness/load/k6'] }
+const sourceDirs = { harness: ['testkit/src', 'tools/src', 'system-tests/load', 'system-tests/containers'], k6: ['system-tests/load/k6'] }
 
 /** The TypeScript and JavaScript files under `dir` (a repository path), node_modules left out. */
 function filesUnder(dir: string): string[] {
@@ -116,7 +116,7 @@ export function envReads(which: 'harness' | 'k6'): EnvRead[] {
   const files =
     which === 'k6'
       ? sourceDirs.k6.flatMap(filesUnder)
-      : sourceDirs.harness.flatMap(filesUnder).filter((f) => !f.startsWith('harness/load/k6/') && f !== 'tools/src/config-docs.ts')
+      : sourceDirs.harness.flatMap(filesUnder).filter((f) => !f.startsWith('system-tests/load/k6/') && f !== 'tools/src/config-docs.ts')
   const found = new Map<string, EnvRead>()
   const reading = which === 'k6' ? /__ENV\.([A-Z][A-Z0-9_]*)/g : /(?:process\.env|\benv)\.([A-Z][A-Z0-9_]*)/g
   for (const file of files) {
@@ -245,7 +245,7 @@ export function renderConfiguration(): string {
     '| --- | --- | --- | --- |',
     ...services,
     '',
-    '### The harness, `bun run start` and the tools',
+    '### The testkit, `bun run start` and the tools',
     '',
     '| variable | read by | default | what it does |',
     '| --- | --- | --- | --- |',
