@@ -1,26 +1,15 @@
-import { createHash } from 'node:crypto'
-import { pageLimit, type CreateOrder, type Order, type PageQuery, type StockRejected, type StockReserved } from '@shop/contracts'
+import { pageLimit, type CreateOrder, type Order, type PageQuery } from '@shop/contracts'
 import { cents, conflict, DomainError, isUniqueViolation, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
 import { newEvent } from './spec.ts'
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
+import { requestHashOf } from './idempotency.ts'
+import { cancelIn, decisionOf, firstDecisionPerOrder, type StockAnswer } from './lifecycle.ts'
 import type { ProductClient } from './product-client.ts'
 import type { SagaMetrics } from './saga-metrics.ts'
-import type { Decision, IdempotencyKey, Store } from './store.ts'
+import type { IdempotencyKey, Store } from './store.ts'
 
 export type Placed = { order: Order; replayed: boolean }
-
-const hashOf = (input: CreateOrder) =>
-  createHash('sha256')
-    .update(JSON.stringify([input.productId, input.qty, input.price === undefined ? null : String(input.price)]))
-    .digest('hex')
-
-type StockAnswer = StockReserved | StockRejected
-
-const decisionOf = (event: StockAnswer): Decision =>
-  'reason' in event
-    ? { orderId: event.orderId, status: 'rejected', reason: event.reason }
-    : { orderId: event.orderId, status: 'confirmed', reason: null }
 
 export function createOrders(
   store: Store,
@@ -56,6 +45,35 @@ export function createOrders(
     return order
   }
 
+  /**
+   * One try at cancelling: the conditional update, else what the lifecycle says of the order as
+   * it is now. Undefined when the order became cancellable meanwhile (it was just confirmed).
+   */
+  async function cancelOnce(id: string, requestId: string): Promise<Order | undefined> {
+    const cancelled = await store.cancel(id, (o) =>
+      newEvent('order.cancelled', { orderId: o.id, productId: o.productId, qty: o.qty }, { 'x-request-id': requestId }),
+    )
+    if (cancelled) {
+      saga.cancelled()
+      await cache.forget(cancelled.productId)
+      return cancelled
+    }
+    const order = await find(id)
+    const verdict = cancelIn(order.status)
+    if (verdict.kind === 'alreadyCancelled') return order
+    if (verdict.kind === 'refused') throw conflict(verdict.message, [{ field: 'status', message: `is ${order.status}` }])
+    return undefined
+  }
+
+  /** Settles the orders the answers decide, the first answer per order counting, in one statement. */
+  async function settleTogether(answers: { event: StockAnswer; headers: Record<string, string> }[]) {
+    const decisions = answers.map((a) => decisionOf(a.event))
+    const counting = new Set(firstDecisionPerOrder(decisions))
+    const changed = new Map((await store.settle([...counting])).map((o) => [o.id, o]))
+    // a repeat of an order in this batch changed nothing
+    await afterSettling(answers.map((a, i) => ({ ...a, order: counting.has(decisions[i]!) ? changed.get(decisions[i]!.orderId) : undefined })))
+  }
+
   return {
     /**
      * Checks the product synchronously, then stores the order as pending together with its
@@ -66,7 +84,7 @@ export function createOrders(
      */
     async place(input: CreateOrder, customerId: string | null, requestId: string, idempotencyKey?: string, arrivedAt?: number): Promise<Placed> {
       if (arrivedAt !== undefined) saga.took('access', arrivedAt)
-      const keyed = idempotencyKey ? { customerId: customerId ?? '', key: idempotencyKey, hash: hashOf(input) } : undefined
+      const keyed = idempotencyKey ? { customerId: customerId ?? '', key: idempotencyKey, hash: requestHashOf(input) } : undefined
       if (keyed) {
         const earlier = await replay(keyed)
         if (earlier) return earlier
@@ -115,36 +133,17 @@ export function createOrders(
     /** Cancels a confirmed order; product puts the stock back when order.cancelled arrives. */
     async cancel(id: string, requestId: string, owner?: string): Promise<Order> {
       if (owner !== undefined) await find(id, owner)
-      const cancelled = await store.cancel(id, (o) =>
-        newEvent('order.cancelled', { orderId: o.id, productId: o.productId, qty: o.qty }, { 'x-request-id': requestId }),
-      )
-      if (cancelled) {
-        saga.cancelled()
-        await cache.forget(cancelled.productId)
-        return cancelled
-      }
-      const order = await store.find(id)
-      if (!order) throw notFound(`order ${id}`)
-      if (order.status === 'cancelled') return order // cancelling twice is answered, not repeated
-      throw conflict(
-        order.status === 'pending'
-          ? 'The order is still pending; cancel it once it is confirmed'
-          : 'A rejected order has nothing to cancel',
-        [{ field: 'status', message: `is ${order.status}` }],
-      )
+      // a second try only for an order confirmed between the first try's update and its read
+      const order = (await cancelOnce(id, requestId)) ?? (await cancelOnce(id, requestId))
+      if (!order) throw conflict('The order changed while it was being cancelled; try again', [{ field: 'status', message: 'changed meanwhile' }])
+      return order
     },
 
     /** stock.reserved / stock.rejected: the saga's answer, applied once. */
-    async settle(event: StockAnswer, headers: Record<string, string>) {
-      const order = await store.decide(decisionOf(event))
-      await afterSettling([{ event, headers, order }])
-    },
+    settle: (event: StockAnswer, headers: Record<string, string>) => settleTogether([{ event, headers }]),
 
-    /** Answers that arrived together: one transaction, one commit. */
-    async settleTogether(answers: { event: StockAnswer; headers: Record<string, string> }[]) {
-      const orders = await store.decideMany(answers.map((a) => decisionOf(a.event)))
-      await afterSettling(answers.map((a, i) => ({ ...a, order: orders[i] })))
-    },
+    /** Answers that arrived together: one statement, one commit; the first answer per order counts. */
+    settleTogether,
 
     forgetExpiredKeys: () => store.forgetExpiredKeys(idempotencyTtlHours),
 

@@ -1,5 +1,6 @@
-import type { Order, OrderStatus, StockRejectionReason } from '@shop/contracts'
+import type { Order, OrderStatus } from '@shop/contracts'
 import { eventsCommitted, grouped, outboxRow, transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
+import { moveOn, placedAs, awaitingStock, type Decision } from './lifecycle.ts'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date; requestId: string | null }
 
@@ -20,28 +21,12 @@ export type NewOrder = { id: string; productId: string; customerId: string | nul
 /** keys are per customer ('' when AUTH=off) */
 export type IdempotencyKey = { customerId: string; key: string; hash: string }
 
-export type Decision = { orderId: string; status: Extract<OrderStatus, 'confirmed' | 'rejected'>; reason: StockRejectionReason | null }
-
 /**
- * pending -> confirmed | rejected for each decision, in one statement: a repeated or late
- * decision finds nothing to change. The first decision per order counts, as if applied in turn.
- * (`id = any(...)` keeps the planner on the primary key: joined to the decisions alone it once
- * chose a hash join that read the whole table.)
+ * A status as a literal in the statement, not a parameter: the partial index of pending orders
+ * (`orders_pending_by_id`) serves only a statement that names 'pending' itself, which a generic
+ * plan of `status = $1` would not. The statuses come from the lifecycle, never from input.
  */
-async function decideAll(sql: Sql, decisions: Decision[]): Promise<(Order | undefined)[]> {
-  const first = new Map<string, Decision>()
-  for (const d of decisions) if (!first.has(d.orderId)) first.set(d.orderId, d)
-  const chosen = [...first.values()]
-  const ids = chosen.map((d) => d.orderId)
-  const rows = await sql<Row[]>`
-    update orders o set status = d.status, rejection_reason = d.reason, updated_at = now()
-    from unnest(${ids}::uuid[], ${chosen.map((d) => d.status)}::text[], ${chosen.map((d) => d.reason)}::text[]) as d(id, status, reason)
-    where o.id = any(${ids}::uuid[]) and o.id = d.id and o.status = 'pending'
-    returning o.*`
-  const changed = new Map(rows.map((r) => [r.id, toOrder(r)]))
-  // a repeat of the same order in this batch changed nothing
-  return decisions.map((d) => (first.get(d.orderId) === d ? changed.get(d.orderId) : undefined))
-}
+const statusLiteral = (sql: Sql, status: OrderStatus) => sql.unsafe(`'${status}'`)
 
 type Placing = { order: NewOrder; event: OutboxEvent; idempotency?: IdempotencyKey }
 
@@ -53,7 +38,7 @@ export function createStore(sql: Sql) {
     const rows = await sql<Row[]>`
       with placed as (
         insert into orders (id, product_id, customer_id, qty, unit_price, total_price, status, request_id)
-        select id, product_id, customer_id, qty, unit_price, unit_price * qty, 'pending', request_id
+        select id, product_id, customer_id, qty, unit_price, unit_price * qty, ${statusLiteral(sql, placedAs)}, request_id
         from unnest(${ids}::uuid[], ${column((p) => p.order.productId)}::uuid[], ${column((p) => p.order.customerId)}::text[],
                     ${column((p) => p.order.qty)}::int[], ${column((p) => p.order.unitPrice)}::numeric[],
                     ${column((p) => p.order.requestId)}::text[])
@@ -93,7 +78,7 @@ export function createStore(sql: Sql) {
       insertTogether({ order, event, idempotency }),
 
     /** Orders waiting for their stock answer (a partial index covers them). */
-    countPending: async () => (await sql<{ n: number }[]>`select count(*)::int as n from orders where status = 'pending'`)[0]!.n,
+    countPending: async () => (await sql<{ n: number }[]>`select count(*)::int as n from orders where status = ${statusLiteral(sql, awaitingStock)}`)[0]!.n,
 
     async find(id: string): Promise<Order | undefined> {
       const [row] = await sql<Row[]>`select * from orders where id = ${id}`
@@ -127,11 +112,22 @@ export function createStore(sql: Sql) {
       return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null }
     },
 
-    /** pending -> confirmed | rejected, once: a repeated or late event finds nothing to change. */
-    decide: async (decision: Decision): Promise<Order | undefined> => (await decideAll(sql, [decision]))[0],
-
-    /** Decisions that arrived together: one statement, one commit. */
-    decideMany: (decisions: Decision[]) => decideAll(sql, decisions),
+    /**
+     * Settles orders on their stock answers (one decision per order: the lifecycle's
+     * firstDecisionPerOrder), in one statement: only while an order is pending, so a repeated or
+     * late answer finds nothing to change. Returns the orders it changed.
+     * (`id = any(...)` keeps the planner on the primary key: joined to the decisions alone it once
+     * chose a hash join that read the whole table.)
+     */
+    async settle(decisions: Decision[]): Promise<Order[]> {
+      const ids = decisions.map((d) => d.orderId)
+      const rows = await sql<Row[]>`
+        update orders o set status = d.status, rejection_reason = d.reason, updated_at = now()
+        from unnest(${ids}::uuid[], ${decisions.map((d) => d.status)}::text[], ${decisions.map((d) => d.reason)}::text[]) as d(id, status, reason)
+        where o.id = any(${ids}::uuid[]) and o.id = d.id and o.status = ${statusLiteral(sql, awaitingStock)}
+        returning o.*`
+      return rows.map(toOrder)
+    },
 
     /**
      * Pending orders whose stock answer is overdue get their order.created sent again (product
@@ -151,7 +147,7 @@ export function createStore(sql: Sql) {
           update orders set last_asked_at = now(), resends = resends + 1
           where id in (
             select o.id from orders o
-            where o.status = 'pending'
+            where o.status = ${statusLiteral(sql, awaitingStock)}
               and coalesce(o.last_asked_at, o.created_at)
                 < now() - make_interval(secs => least(${seconds}::float8 * power(2, least(o.resends, 20)), ${maxSeconds}::float8))
               and not exists (
@@ -163,12 +159,13 @@ export function createStore(sql: Sql) {
       })
     },
 
-    /** confirmed -> cancelled with its order.cancelled event, in one transaction. */
+    /** The lifecycle's cancel (confirmed -> cancelled) with its order.cancelled event, in one transaction; undefined when the order was not confirmed. */
     cancel(orderId: string, event: (o: Order) => OutboxEvent): Promise<Order | undefined> {
+      const { from, to } = moveOn('cancel')
       return transactionWithEvents(sql, async (tx, emit) => {
         const [row] = await tx<Row[]>`
-          update orders set status = 'cancelled', updated_at = now()
-          where id = ${orderId} and status = 'confirmed' returning *`
+          update orders set status = ${to}, updated_at = now()
+          where id = ${orderId} and status = ${statusLiteral(sql, from)} returning *`
         if (!row) return undefined
         const order = toOrder(row)
         emit(event(order))
