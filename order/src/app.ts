@@ -3,9 +3,10 @@ import { namedSchemas } from '@shop/contracts'
 import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
 import { orderRoutes } from './routes.ts'
+import type { SagaMetrics } from './saga-metrics.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (orders: Orders, base: AppBase<Bucket>, queue: string) =>
+export const createApp = ({ orders, saga, base, queue }: { orders: Orders; saga: SagaMetrics; base: AppBase<Bucket>; queue: string }) =>
   serviceApp(
     {
       title: 'order service',
@@ -22,5 +23,5 @@ export const createApp = (orders: Orders, base: AppBase<Bucket>, queue: string) 
       events: { exchange: base.exchange, queue, sends: ['order.created', 'order.cancelled'], receives: ['stock.reserved', 'stock.rejected'] },
     },
     base,
-    orderRoutes(orders, base.access),
+    orderRoutes(orders, saga, base.access),
   )

@@ -11,14 +11,19 @@ import type { IdempotencyKey, Store } from './store.ts'
 
 export type Placed = { order: Order; replayed: boolean }
 
-export function createOrders(
-  store: Store,
-  products: ProductClient,
-  cache: OrdersCache,
-  log: Log,
-  saga: SagaMetrics,
-  idempotencyTtlHours: number,
-) {
+/** A POST /orders as the use case gets it: the body, who sent it (null with AUTH=off), its request id and Idempotency-Key. */
+export type Placing = { input: CreateOrder; customerId: string | null; requestId: string; idempotencyKey?: string }
+
+export type OrdersDeps = {
+  store: Store
+  products: ProductClient
+  cache: OrdersCache
+  log: Log
+  saga: SagaMetrics
+  idempotencyTtlHours: number
+}
+
+export function createOrders({ store, products, cache, log, saga, idempotencyTtlHours }: OrdersDeps) {
   async function replay({ customerId, key, hash }: IdempotencyKey): Promise<Placed | undefined> {
     const found = await store.findByIdempotencyKey(customerId, key, idempotencyTtlHours)
     if (!found) return undefined
@@ -78,12 +83,10 @@ export function createOrders(
     /**
      * Checks the product synchronously, then stores the order as pending together with its
      * order.created event. Whether the stock is really there is decided by product, atomically;
-     * the check here only refuses what is certain to fail. `arrivedAt` (`performance.now()` when
-     * the request came in) times the steps before this one; each step's time goes to
-     * `shop_order_placing_seconds{step}`.
+     * the check here only refuses what is certain to fail. Each step's time goes to
+     * `shop_order_placing_seconds{step}` (the HTTP layer observes the step before, `access`).
      */
-    async place(input: CreateOrder, customerId: string | null, requestId: string, idempotencyKey?: string, arrivedAt?: number): Promise<Placed> {
-      if (arrivedAt !== undefined) saga.took('access', arrivedAt)
+    async place({ input, customerId, requestId, idempotencyKey }: Placing): Promise<Placed> {
       const keyed = idempotencyKey ? { customerId: customerId ?? '', key: idempotencyKey, hash: requestHashOf(input) } : undefined
       if (keyed) {
         const earlier = await replay(keyed)
@@ -92,7 +95,7 @@ export function createOrders(
       const clientPrice = input.price === undefined ? undefined : toMoney(input.price, 'body.price')
       let since = performance.now()
       const product = await products.get(input.productId, requestId)
-      since = saga.took('product_check', since)
+      since = saga.stepDone('product_check', since)
       if (clientPrice !== undefined && cents(clientPrice) !== cents(product.price))
         throw conflict(`The price is now ${product.price}, not ${clientPrice}`, [{ field: 'body.price', message: `current price is ${product.price}` }])
       if (product.qty < input.qty)
@@ -107,9 +110,9 @@ export function createOrders(
           event,
           keyed,
         )
-        since = saga.took('insert', since)
+        since = saga.stepDone('insert', since)
         await cache.forget(order.productId)
-        saga.took('cache_invalidation', since)
+        saga.stepDone('cache_invalidation', since)
         saga.placed()
         log.info('order placed', { orderId: id, productId: order.productId, qty: order.qty, requestId })
         return { order, replayed: false }

@@ -18,7 +18,16 @@ import { notFound, sharedPerKey, SpanKind, traceHeaders, unavailable, type Log, 
 // ETag (mid-rollout) answers without it
 const isProduct = TypeCompiler.Compile(Type.Omit(Product, ['version']))
 
-export function createProductClient(baseUrl: string, timeoutMs: number, log: Log, tracing: Tracing, credential?: ServiceCredential) {
+export type ProductClientOptions = {
+  baseUrl: string
+  timeoutMs: number
+  log: Log
+  tracing: Tracing
+  /** order's own token for its calls (scope `products:check`); none with AUTH=off */
+  credential?: ServiceCredential
+}
+
+export function createProductClient({ baseUrl, timeoutMs, log, tracing, credential }: ProductClientOptions) {
   // a client span per call; product's server span becomes its child through `traceparent`
   type Caller = { requestId: string; parent: Record<string, string> }
   const attempt = (id: string, { requestId, parent }: Caller, authorization?: { authorization: string }): Promise<Response> =>

@@ -14,6 +14,7 @@ import type { Scope } from '@shop/contracts'
 import { arrivedAt, described, requestId, type Access, type AppBase, type Caller } from '@shop/kit'
 import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
+import type { SagaMetrics } from './saga-metrics.ts'
 
 const tags = ['orders']
 // every route reads or writes PostgreSQL: while it is away the answer is 503 with Retry-After
@@ -27,14 +28,17 @@ const staff: Access<Bucket, Scope> = { scopes: ['orders:read'], limit: 'reads' }
 const ownerFilter = (caller: Caller) => (caller.scopes.has('orders:read') ? undefined : (caller.sub ?? undefined))
 
 /** HTTP only: shapes come from contracts/, decisions from orders.ts, errors from the kit. */
-export const orderRoutes = (orders: Orders, guard: AppBase<Bucket>['access']) =>
+export const orderRoutes = (orders: Orders, saga: SagaMetrics, guard: AppBase<Bucket>['access']) =>
   new Elysia({ prefix: '/orders' })
     .use(requestId()) // the app's own plugin (deduplicated by name): gives the routes `requestId`
     .use(guard)
     .post(
       '',
       async ({ body, headers, set, requestId, caller, request }) => {
-        const { order, replayed } = await orders.place(body, caller.sub, requestId, headers['idempotency-key'], arrivedAt(request))
+        // placing's first step, `access`: from the request's arrival to here (auth, rate limit, body)
+        const arrived = arrivedAt(request)
+        if (arrived !== undefined) saga.stepDone('access', arrived)
+        const { order, replayed } = await orders.place({ input: body, customerId: caller.sub, requestId, idempotencyKey: headers['idempotency-key'] })
         set.status = 201
         set.headers.location = `/orders/${order.id}`
         if (replayed) set.headers['idempotent-replayed'] = 'true'

@@ -22,8 +22,11 @@ export function sagaMetrics(metrics: Metrics, countPending: () => Promise<number
   return {
     placed: () => placed.inc(),
     resent: (n: number) => resent.inc(n),
-    /** One step of placing an order, begun at `since` (`performance.now()`): observed; returns now. */
-    took(step: PlacingStep, since: number): number {
+    /**
+     * Observes one step of placing an order, begun at `since` (`performance.now()`), as done now;
+     * returns now, when the next step begins.
+     */
+    stepDone(step: PlacingStep, since: number): number {
       const now = performance.now()
       placing.observe({ step }, (now - since) / 1000)
       return now

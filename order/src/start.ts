@@ -21,12 +21,13 @@ export async function startOrder(config: OrderConfig) {
     throw new Error(
       'AUTH is on but order has no credential for its calls to product: set SERVICE_PRIVATE_JWK (bun run token -- --service-keys), or SERVICE_TOKEN_URL with SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET',
     )
-  const products = createProductClient(config.productUrl, config.productTimeoutMs, base.log, base.tracing, credential)
+  const products = createProductClient({ baseUrl: config.productUrl, timeoutMs: config.productTimeoutMs, log: base.log, tracing: base.tracing, credential })
   const cache = ordersCache(base.cache)
   const store = createStore(base.sql)
   const saga = sagaMetrics(base.metrics, store.countPending)
-  const orders = createOrders(store, products, cache, base.log, saga, config.idempotencyTtlHours)
-  const ordersForEvents = createOrders(createStore(base.eventsSql), products, cache, base.log, saga, config.idempotencyTtlHours)
+  const shared = { products, cache, log: base.log, saga, idempotencyTtlHours: config.idempotencyTtlHours }
+  const orders = createOrders({ store, ...shared })
+  const ordersForEvents = createOrders({ store: createStore(base.eventsSql), ...shared })
   await base.consumersRunning(consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch))
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   const resender = setInterval(
@@ -36,7 +37,7 @@ export async function startOrder(config: OrderConfig) {
   return {
     ...base,
     orders,
-    app: createApp(orders, base, config.queue),
+    app: createApp({ orders, saga, base, queue: config.queue }),
     async stop() {
       clearInterval(sweeper)
       clearInterval(resender)
