@@ -37,7 +37,7 @@ export const typesFrom = async (doc: unknown) =>
 export const generatedFile = (service: 'product' | 'order') => join(import.meta.dir, `${service}-api.ts`)
 
 if (import.meta.main) {
-  const apps = { product: productApp({} as never, base(), 'q'), order: orderApp({} as never, base(), 'q') }
+  const apps = { product: productApp({} as never, base(), 'q'), order: orderApp({ orders: {} as never, saga: {} as never, base: base(), queue: 'q' }) }
   for (const [service, app] of Object.entries(apps)) {
     const doc = await (await app.handle(new Request('http://localhost/docs/json'))).json()
     await Bun.write(generatedFile(service as 'product' | 'order'), await typesFrom(doc))
