@@ -1,4 +1,5 @@
-import type { Order, PlacingStep } from '@shop/contracts'
+import type { Order } from '@shop/contracts'
+import type { PlacingStep } from './placing-steps.ts'
 import type { Metrics } from '@shop/kit'
 
 /** The saga as Prometheus sees it: orders placed, how they ended, how long that took, how many wait. */

@@ -1,4 +1,4 @@
-import { PLACING_STEPS, type PlacingStep } from '@shop/contracts'
+import { PLACING_STEPS, type PlacingStep } from '@shop/order/placing-steps'
 import { sample, scrape } from '@shop/testkit/promql'
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import type { Outcome } from './scenarios.ts'
 import type { SagaSummary } from './saga.ts'
 import { hitPercent } from './near-cache.ts'
-import { PLACING_STEPS } from '@shop/contracts'
+import { PLACING_STEPS } from '@shop/order/placing-steps'
 
 export type Report = {
   when: string

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { eventually } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from '../worlds.ts'
 import { sample } from '@shop/testkit/promql'
-import { PLACING_STEPS } from '@shop/contracts'
+import { PLACING_STEPS } from '@shop/order/placing-steps'
 
 let w: ShopWorld
 beforeAll(async () => (w = await shopWorld()))
