@@ -28,13 +28,13 @@ export function startInfra(env: Record<string, string | undefined> = process.env
   infra ??= chooseInfra(env).then(
     (chosen) => {
       if (env.HARNESS_QUIET !== '1') {
-        if (chosen.note) console.error(`[harness] ${chosen.note}`)
-        console.error(`[harness] infrastructure: ${chosen.source}`)
+        if (chosen.note) console.error(`[testkit] ${chosen.note}`)
+        console.error(`[testkit] infrastructure: ${chosen.source}`)
       }
       return chosen
     },
     (error: Error) => {
-      console.error(`[harness] ${error.message}`)
+      console.error(`[testkit] ${error.message}`)
       process.exit(1)
     },
   )
