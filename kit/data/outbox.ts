@@ -1,15 +1,16 @@
 /**
- * The transactional outbox: events written in the same transaction as the change they report, and
- * the relay that publishes them with publisher confirms and deletes them only then.
+ * The transactional outbox: the only way a service writes an event. Events are added inside the
+ * transaction whose change they report, so they exist if and only if it commits; the commit wakes
+ * the relay (relay.ts) that publishes them. A service never names the outbox's columns.
  */
-import type { Static, TSchema } from '@sinclair/typebox'
+import type postgres from 'postgres'
 import { v7 as uuidv7 } from 'uuid'
+import type { Static, TSchema } from '@sinclair/typebox'
 import type { Bus } from '../messaging/bus.ts'
 import type { Log } from '../observability/log.ts'
+import { traceHeaders, type Instruments } from '../observability/tracing.ts'
 import type { Sql, Tx } from './postgres.ts'
-import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from '../observability/tracing.ts'
-// messaging attributes are still incubating in the conventions: pinned with the package's exact version
-import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from '@opentelemetry/semantic-conventions/incubating'
+import { createRelay, type Relay, type RelaySettings } from './relay.ts'
 
 export type OutboxEvent = {
   routingKey: string
@@ -17,145 +18,105 @@ export type OutboxEvent = {
   headers?: Record<string, string>
 }
 
-const committed = new EventTarget()
+/** A piece of SQL to put into the caller's statement (postgres.js fragment). */
+export type Fragment = postgres.Fragment
 
-/**
- * Runs `work` in a transaction whose events (`emit`) are written to the outbox in the same
- * transaction, then wakes this process's relay once the commit is done.
- */
-export async function transactionWithEvents<T>(sql: Sql, work: (tx: Tx, emit: (...events: OutboxEvent[]) => void) => Promise<T>): Promise<T> {
-  const events: OutboxEvent[] = []
-  const result = await sql.begin(async (tx) => {
-    const value = await work(tx, (...e) => events.push(...e))
-    await enqueue(tx, events)
-    return value
-  })
-  if (events.length) eventsCommitted()
-  return result as T
+/** What a statement or transaction may do with the outbox. */
+export type OutboxStatement = {
+  /**
+   * The INSERT of these events, for a CTE or the last statement of a `with`:
+   * `with placed as (...), announced as (${events.insert(list)}) select * from placed`.
+   */
+  insert(events: OutboxEvent[]): Fragment
+  /**
+   * A condition: an event with this routing key whose payload field `field` equals `value` (an
+   * SQL expression, as text) is still waiting to be published.
+   */
+  waiting(routingKey: string, field: string, value: Fragment): Fragment
 }
 
-/** For writers that put their outbox row in the same single statement: wake the relay after it. */
-export const eventsCommitted = () => committed.dispatchEvent(new Event('commit'))
+export type OutboxTransaction = OutboxStatement & {
+  /** Writes these events when the transaction's work is done, in one statement. */
+  add(...events: OutboxEvent[]): void
+}
 
-/** The outbox row of an event, for `insert into outbox ${sql(row)}` or a CTE. */
-export const outboxRow = (e: OutboxEvent) => ({
-  event_id: e.payload.eventId,
-  routing_key: e.routingKey,
-  payload: e.payload,
-  headers: e.headers ?? {},
+export type Outbox = {
+  /**
+   * Runs `work` in a transaction, with what it adds to the outbox (`events`) written in the same
+   * transaction; once it commits, the relay is woken.
+   */
+  transaction<T>(work: (tx: Tx, events: OutboxTransaction) => Promise<T>): Promise<T>
+  /**
+   * One statement outside an explicit transaction (a single statement is atomic by itself: no
+   * BEGIN and COMMIT round trips), built with `events.insert`; the relay is woken after it.
+   */
+  statement<T>(build: (sql: Sql, events: OutboxStatement) => Promise<T>): Promise<T>
+  /** The same outbox and relay, writing through another pool (message handlers have their own). */
+  on(sql: Sql): Outbox
+}
+
+/** The columns of an event's row, each as an array for `unnest` (one statement for any number). */
+const columns = (events: OutboxEvent[]) => ({
+  ids: events.map((e) => e.payload.eventId),
+  keys: events.map((e) => e.routingKey),
+  payloads: events.map((e) => e.payload as never),
+  headers: events.map((e) => (e.headers ?? {}) as never),
 })
 
-/** Writes events inside the caller's transaction: they exist if and only if the state change does. */
-async function enqueue(tx: Tx | Sql, events: OutboxEvent[]): Promise<void> {
-  if (!events.length) return
-  await tx`insert into outbox ${tx(events.map(outboxRow) as never)}`
+function statementOf(sql: Sql | Tx, wrote: () => void): OutboxStatement {
+  return {
+    insert(events) {
+      if (events.length) wrote()
+      const c = columns(events)
+      return sql`insert into outbox (event_id, routing_key, payload, headers)
+        select * from unnest(${c.ids}::uuid[], ${c.keys}::text[], ${c.payloads}::jsonb[], ${c.headers}::jsonb[])`
+    },
+    waiting: (routingKey, field, value) =>
+      sql`exists (select 1 from outbox b where b.routing_key = ${routingKey} and b.payload ->> ${field} = ${value})`,
+  }
 }
 
-export type Relay = { start(): void; stop(): Promise<void> }
-
 /**
- * Publishes unsent outbox rows in batches and removes them only after the broker confirmed
- * them. Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work without
- * publishing a row twice. Wakes when this process commits events, and polls as a fallback
- * (rows of another replica that stopped, rows left by a failed publish).
+ * The service's outbox, bound to its pool and its relay: `outbox.transaction(...)` in the
+ * stores, `outbox.relay` started and stopped by the service. No state outside the object: two
+ * services in one process (the tests) each wake only their own relay.
  */
-export function createRelay(
-  sql: Sql,
-  bus: Bus,
-  log: Log,
-  { tracing, metrics }: Instruments,
-  { batchSize = 500, pollMs = 500, gatherMs = 10 } = {},
-): Relay {
-  metrics.gauge('shop_outbox_rows', 'Events written and not yet confirmed by the broker', async (g) => {
-    const [row] = await sql<{ n: number; age: number }[]>`
-      select count(*)::int as n, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age from outbox`
-    g.set(row!.n)
-    oldest.set(row!.age)
+export function createOutbox({
+  sql,
+  bus,
+  log,
+  instruments,
+  settings,
+}: {
+  sql: Sql
+  bus: Pick<Bus, 'publish'>
+  log: Log
+  instruments: Instruments
+  settings?: RelaySettings
+}): Outbox & { relay: Relay } {
+  const relay = createRelay({ sql, bus, log, instruments, settings })
+  const on = (pool: Sql): Outbox => ({
+    async transaction(work) {
+      const later: OutboxEvent[] = []
+      let wrote = false
+      const result = await pool.begin(async (tx) => {
+        const events = { ...statementOf(tx, () => (wrote = true)), add: (...e: OutboxEvent[]) => void later.push(...e) }
+        const value = await work(tx, events)
+        if (later.length) await events.insert(later)
+        return value
+      })
+      if (wrote) relay.wake()
+      return result as never
+    },
+    async statement(build) {
+      let wrote = false
+      const result = await build(pool, statementOf(pool, () => (wrote = true)))
+      if (wrote) relay.wake()
+      return result
+    },
+    on,
   })
-  const oldest = metrics.gauge('shop_outbox_oldest_age_seconds', 'Age of the oldest event waiting in the outbox', async () => {})
-
-  /** A publish span per row, child of the trace the row carries; the message carries the span on. */
-  const withPublishSpans = <R extends { routingKey: string; headers: Record<string, string> }>(rows: R[]) =>
-    rows.map((row) => {
-      const started = tracing.startSpan(`${row.routingKey} publish`, { kind: SpanKind.PRODUCER, parentFrom: row.headers })
-      if (!started) return { row, end: () => {} }
-      started.span.setAttributes({ [ATTR_MESSAGING_SYSTEM]: 'rabbitmq', [ATTR_MESSAGING_OPERATION_TYPE]: 'send', [ATTR_MESSAGING_DESTINATION_NAME]: row.routingKey })
-      return {
-        row: { ...row, headers: { ...row.headers, ...traceHeaders(started.ctx) } },
-        end: (err?: unknown) => {
-          if (err) started.span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) })
-          started.span.end()
-        },
-      }
-    })
-  let active = false
-  let loop: Promise<void> | undefined
-  let wake: () => void = () => {}
-  const onCommit = () => wake()
-
-  // Rows are deleted and published in one transaction that commits only after the broker
-  // confirmed them: a failed publish rolls back and the rows are there for the next try.
-  const publishBatch = () =>
-    sql.begin(async (tx) => {
-      const rows = await tx<{ id: string; eventId: string; routingKey: string; payload: unknown; headers: Record<string, string> }[]>`
-        with taken as (
-          delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
-          returning id, event_id, routing_key, payload, headers
-        )
-        select * from taken order by id` // published in the order they were written
-      if (!rows.length) return 0
-      const traced = withPublishSpans(rows)
-      try {
-        await bus.publish(traced.map((t) => t.row))
-      } catch (err) {
-        for (const t of traced) t.end(err)
-        throw err
-      }
-      for (const t of traced) t.end()
-      log.debug('outbox rows published', { rows: rows.length })
-      return rows.length
-    })
-
-  async function run() {
-    let failures = 0
-    while (active) {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const idle = new Promise<void>((resolve) => {
-        // after a failure only the backoff timer may wake us, not every new commit
-        wake = failures ? () => {} : resolve
-        timer = setTimeout(resolve, failures ? Math.min(5000, 100 * 2 ** failures) : pollMs)
-      }).finally(() => clearTimeout(timer))
-      try {
-        const sent = await publishBatch()
-        failures = 0
-        if (sent === batchSize) continue
-      } catch (err) {
-        failures++
-        if (failures === 1 || failures % 20 === 0) log.warn('outbox relay failed; will retry', { err: String(err), failures })
-      }
-      if (!active) break
-      await idle
-      if (failures) continue
-      // a commit woke us: give the commits right behind it a moment to join the same batch
-      // (a few ms of latency for far fewer round trips under load)
-      if (gatherMs) await new Promise((r) => setTimeout(r, gatherMs))
-    }
-  }
-
-  return {
-    start() {
-      if (active) return
-      active = true
-      committed.addEventListener('commit', onCommit)
-      loop = run()
-    },
-    async stop() {
-      active = false
-      committed.removeEventListener('commit', onCommit)
-      wake()
-      await loop
-    },
-  }
+  return { ...on(sql), relay }
 }
 
 /** The envelope the kit fills in on every event: its id (consumers deduplicate on it), time and shape version. */
@@ -179,3 +140,4 @@ export const eventsOf =
   <V extends Record<string, TSchema>>(_vocabulary: V) =>
   <K extends keyof V & string>(routingKey: K, body: Omit<Static<V[K]>, Envelope>, headers: Record<string, string> = {}): OutboxEvent =>
     newEvent(routingKey, body as Record<string, unknown>, headers)
+

@@ -21,7 +21,7 @@ import { docs, type DocVocabulary, type ServiceDocs } from '../api-docs/docs.ts'
 import { dependencyStates, health } from '../http/health.ts'
 import { problems, requestId } from '../http/problems.ts'
 import { createLog, type LogLevel } from '../observability/log.ts'
-import { createRelay } from '../data/outbox.ts'
+import { createOutbox } from '../data/outbox.ts'
 import type { LimitSettings, serviceConfig } from './config.ts'
 
 /** A service's configuration (`serviceConfig`), its rate-limit buckets named `B`. */
@@ -66,7 +66,9 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
     publishTimeoutMs: config.publishTimeoutMs,
     restoreBoundMs: config.consumerRestoreSeconds * 1000,
   })
-  const relay = createRelay(sql, bus, log, instruments)
+  // one outbox per service: its transactions wake its relay, whichever pool they write through
+  const outbox = createOutbox({ sql, bus, log, instruments })
+  const { relay } = outbox
   relay.start()
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
   // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
@@ -107,6 +109,8 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
     sql,
     consumersRunning,
     eventsSql,
+    /** the outbox writing through the HTTP pool; `outbox.on(eventsSql)` for message handlers */
+    outbox,
     cache,
     bus,
     relay,

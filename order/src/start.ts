@@ -23,11 +23,11 @@ export async function startOrder(config: OrderConfig) {
     )
   const products = createProductClient({ baseUrl: config.productUrl, timeoutMs: config.productTimeoutMs, log: base.log, tracing: base.tracing, credential })
   const cache = ordersCache(base.cache)
-  const store = createStore(base.sql)
+  const store = createStore(base.sql, base.outbox)
   const saga = sagaMetrics(base.metrics, store.countPending)
   const shared = { products, cache, log: base.log, saga, idempotencyTtlHours: config.idempotencyTtlHours }
   const orders = createOrders({ store, ...shared })
-  const ordersForEvents = createOrders({ store: createStore(base.eventsSql), ...shared })
+  const ordersForEvents = createOrders({ store: createStore(base.eventsSql, base.outbox.on(base.eventsSql)), ...shared })
   await base.consumersRunning(consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch))
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   const resender = setInterval(

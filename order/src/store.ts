@@ -1,5 +1,5 @@
 import type { Order, OrderStatus } from '@shop/contracts'
-import { eventsCommitted, grouped, outboxRow, transactionWithEvents, type OutboxEvent, type Sql } from '@shop/kit'
+import { grouped, type Outbox, type OutboxEvent, type Sql } from '@shop/kit'
 import { moveOn, placedAs, awaitingStock, type Decision } from './lifecycle.ts'
 
 type Row = Omit<Order, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date; requestId: string | null }
@@ -30,12 +30,12 @@ const statusLiteral = (sql: Sql, status: OrderStatus) => sql.unsafe(`'${status}'
 
 type Placing = { order: NewOrder; event: OutboxEvent; idempotency?: IdempotencyKey }
 
-export function createStore(sql: Sql) {
+/** `outbox`: order.created and order.cancelled leave through it, written with the change they report. */
+export function createStore(sql: Sql, outbox: Outbox) {
   const insertTogether = grouped(async (placing: Placing[]): Promise<Order[]> => {
     const column = <T>(f: (p: Placing) => T) => placing.map(f)
-    const events = column((p) => outboxRow(p.event))
     const ids = column((p) => p.order.id)
-    const rows = await sql<Row[]>`
+    const rows = await outbox.statement((sql, events) => sql<Row[]>`
       with placed as (
         insert into orders (id, product_id, customer_id, qty, unit_price, total_price, status, request_id)
         select id, product_id, customer_id, qty, unit_price, unit_price * qty, ${statusLiteral(sql, placedAs)}, request_id
@@ -54,15 +54,8 @@ export function createStore(sql: Sql) {
         join placed on placed.id = k.order_id
         where k.key is not null
       ),
-      announced as (
-        insert into outbox (event_id, routing_key, payload, headers)
-        select e.event_id, e.routing_key, e.payload, e.headers
-        from unnest(${events.map((e) => e.event_id)}::uuid[], ${events.map((e) => e.routing_key)}::text[],
-                    ${events.map((e) => e.payload as never)}::jsonb[], ${events.map((e) => e.headers as never)}::jsonb[])
-          as e(event_id, routing_key, payload, headers)
-      )
-      select * from placed`
-    eventsCommitted()
+      announced as (${events.insert(column((p) => p.event))})
+      select * from placed`)
     const byId = new Map(rows.map((r) => [r.id, toOrder(r)]))
     return ids.map((id) => byId.get(id)!)
   })
@@ -142,7 +135,7 @@ export function createStore(sql: Sql) {
       { seconds, maxSeconds, limit }: { seconds: number; maxSeconds: number; limit: number },
       event: (o: Order, requestId: string | null) => OutboxEvent,
     ): Promise<number> {
-      return transactionWithEvents(sql, async (tx, emit) => {
+      return outbox.transaction(async (tx, events) => {
         const rows = await tx<Row[]>`
           update orders set last_asked_at = now(), resends = resends + 1
           where id in (
@@ -150,11 +143,10 @@ export function createStore(sql: Sql) {
             where o.status = ${statusLiteral(sql, awaitingStock)}
               and coalesce(o.last_asked_at, o.created_at)
                 < now() - make_interval(secs => least(${seconds}::float8 * power(2, least(o.resends, 20)), ${maxSeconds}::float8))
-              and not exists (
-                select 1 from outbox b where b.routing_key = 'order.created' and b.payload->>'orderId' = o.id::text)
+              and not ${events.waiting('order.created', 'orderId', tx`o.id::text`)}
             order by coalesce(o.last_asked_at, o.created_at) limit ${limit} for update of o skip locked)
           returning *`
-        for (const r of rows) emit(event(toOrder(r), r.requestId))
+        events.add(...rows.map((r) => event(toOrder(r), r.requestId)))
         return rows.length
       })
     },
@@ -162,13 +154,13 @@ export function createStore(sql: Sql) {
     /** The lifecycle's cancel (confirmed -> cancelled) with its order.cancelled event, in one transaction; undefined when the order was not confirmed. */
     cancel(orderId: string, event: (o: Order) => OutboxEvent): Promise<Order | undefined> {
       const { from, to } = moveOn('cancel')
-      return transactionWithEvents(sql, async (tx, emit) => {
+      return outbox.transaction(async (tx, events) => {
         const [row] = await tx<Row[]>`
           update orders set status = ${to}, updated_at = now()
           where id = ${orderId} and status = ${statusLiteral(sql, from)} returning *`
         if (!row) return undefined
         const order = toOrder(row)
-        emit(event(order))
+        events.add(event(order))
         return order
       })
     },

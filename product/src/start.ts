@@ -14,8 +14,9 @@ import { createStore } from './store.ts'
 export async function startProduct(config: ProductConfig) {
   const base = await connectService(spec, config, new URL('../migrations/', import.meta.url))
   const cache = productCache(base.cache)
-  const products = createProducts(createStore(base.sql), cache, base.log)
-  const productsForEvents = createProducts(createStore(base.eventsSql), cache, base.log)
+  const products = createProducts(createStore(base.sql, base.outbox), cache, base.log)
+  // message handlers write through their own pool, into the same outbox
+  const productsForEvents = createProducts(createStore(base.eventsSql, base.outbox.on(base.eventsSql)), cache, base.log)
   await base.consumersRunning(consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch))
   return { ...base, app: createApp(products, base, config.queue) }
 }

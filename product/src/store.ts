@@ -1,5 +1,5 @@
 import type { Product } from '@shop/contracts'
-import { eventsCommitted, isUniqueViolation, outboxRow, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
+import { isUniqueViolation, type Outbox, type OutboxEvent, type OutboxStatement, type Sql, type Tx } from '@shop/kit'
 import type { BurstDecision, EarlierReservation, HeldReservation, NewReservation, Release, StockRequest } from './stock.ts'
 
 type Row = { id: string; name: string; price: string; qty: number; version: number; createdAt: Date; updatedAt: Date }
@@ -26,21 +26,8 @@ export type NotWritten = { status: 'missing' } | { status: 'stale'; version: num
 /** What a burst's decision asks the store to write: the stock taken per product, the new reservations, the answers. */
 export type StockWrites = Pick<BurstDecision, 'taken' | 'reservations'> & { answers: OutboxEvent[] }
 
-/**
- * The outbox, written in the same statement as the change its events report. The one place this
- * store names the outbox's columns (the kit's outbox object will take it over); `eventsCommitted`
- * after the commit wakes the relay.
- */
-function outboxInsert(tx: Tx, events: OutboxEvent[]) {
-  const rows = events.map(outboxRow)
-  return tx`
-    insert into outbox (event_id, routing_key, payload, headers)
-    select * from unnest(${rows.map((r) => r.event_id)}::uuid[], ${rows.map((r) => r.routing_key)}::text[],
-                         ${rows.map((r) => r.payload as never)}::jsonb[], ${rows.map((r) => r.headers as never)}::jsonb[])`
-}
-
 /** Every stock change (one per product), reservation and answer of a burst, in one statement. */
-async function writeBurst(tx: Tx, { taken, reservations, answers }: StockWrites) {
+async function writeBurst(tx: Tx, events: OutboxStatement, { taken, reservations, answers }: StockWrites) {
   const col = <T>(f: (r: NewReservation) => T) => reservations.map(f)
   await tx`
     with taken as (
@@ -54,14 +41,15 @@ async function writeBurst(tx: Tx, { taken, reservations, answers }: StockWrites)
                            ${col((r) => r.productId)}::uuid[], ${col((r) => r.qty)}::int[],
                            ${col((r) => r.status)}::text[], ${col((r) => r.reason)}::text[])
     )
-    ${outboxInsert(tx, answers)}`
+    ${events.insert(answers)}`
 }
 
 const isStockBelowZero = (err: unknown) =>
   (err as { code?: string }).code === '23514' && (err as { constraint_name?: string }).constraint_name === 'products_qty_check'
 const isOutOfRange = (err: unknown) => (err as { code?: string }).code === '22003'
 
-export function createStore(sql: Sql) {
+/** `outbox`: the answers to order.created leave through it, written with the stock they report. */
+export function createStore(sql: Sql, outbox: Outbox) {
   const onlyAt = (versions?: number[]) => (versions ? sql`and version = any(${versions}::int[])` : sql``)
 
   /** A conditional write that matched no row: the product is gone, or (with If-Match) at another version. */
@@ -132,18 +120,16 @@ export function createStore(sql: Sql) {
       decide: (stock: ReadonlyMap<string, number>, earlier: EarlierReservation[]) => D,
     ): Promise<D | undefined> {
       try {
-        const decided = await sql.begin(async (tx) => {
+        return await outbox.transaction(async (tx, events) => {
           const productIds = [...new Set(requests.map((r) => r.productId))]
           const [stock, earlier] = await Promise.all([
             tx<{ id: string; qty: number }[]>`select id, qty from products where id = any(${productIds}::uuid[]) order by id for update`,
             tx<EarlierReservation[]>`select order_id, status, reason from reservations where order_id = any(${requests.map((r) => r.orderId)}::uuid[])`,
           ])
           const writes = decide(new Map(stock.map((r) => [r.id, r.qty])), earlier)
-          await writeBurst(tx, writes)
+          await writeBurst(tx, events, writes)
           return writes
         })
-        eventsCommitted()
-        return decided as D
       } catch (err) {
         if (isUniqueViolation(err)) return undefined
         throw err

@@ -13,7 +13,7 @@ beforeAll(async () => void ({ world: w, answers: probe } = await productWorldWit
 afterAll(() => w.stop())
 
 /** product's use case on this file's database: what its consumer calls for each order.created */
-const stockTaking = () => createProducts(createStore(w.db), productCache(w.service!.cache), w.service!.log)
+const stockTaking = () => createProducts(createStore(w.db, w.service!.outbox.on(w.db)), productCache(w.service!.cache), w.service!.log)
 const created = ({ orderId, productId, qty, eventId }: StockRequest): OrderCreated => ({ eventId, occurredAt: new Date().toISOString(), version: 1, orderId, productId, qty })
 
 /**

@@ -13,7 +13,6 @@ import {
   serviceApp,
   serviceConfig,
   serviceEnv,
-  transactionWithEvents,
   type Access,
   type ServiceSpec,
 } from '@shop/kit'
@@ -52,9 +51,9 @@ async function startNotes(env: Record<string, string>): Promise<Notes> {
     '',
     async ({ body, set }) => {
       const id = crypto.randomUUID()
-      await transactionWithEvents(base.sql, async (tx, emit) => {
+      await base.outbox.transaction(async (tx, events) => {
         await tx`insert into notes (id, text) values (${id}, ${body.text})`
-        emit(noteAdded('note.added', { noteId: id, text: body.text }))
+        events.add(noteAdded('note.added', { noteId: id, text: body.text }))
       })
       set.status = 201
       return { id }
