@@ -17,6 +17,8 @@ const services = { product: ProductConfig.properties, order: OrderConfig.propert
 const queueVar = { product: 'PRODUCT_QUEUE', order: 'ORDER_QUEUE' } as const
 type Name = keyof typeof services
 const names = Object.keys(services) as Name[]
+const composeBuild = (name: Name) =>
+  (Bun.YAML.parse(read('compose.yml')) as { services: Record<Name, { build: { args: Record<string, string> } }> }).services[name].build.args
 
 type Probe = { httpGet: { path: string; port: string } }
 type Container = {
@@ -141,11 +143,13 @@ describe('deploy/k8s against the code', () => {
     expect(configData('prod', 'order').PRODUCT_URL).toBe(`http://product:${configData('prod', 'product').PORT}`)
   })
 
-  it('when images are named, then shop/<service> as built from <service>/Dockerfile, pinned in prod', () => {
+  it('when images are named, then shop/<service> as built from the Dockerfile with SERVICE=<service>, pinned in prod', () => {
+    const dockerfile = read('Dockerfile')
+    expect(dockerfile).toContain('CMD ["sh", "-c", "exec bun \\"$SERVICE/src/main.ts\\""]')
+    expect(dockerfile).toMatch(/^EXPOSE \$PORT$/m)
     for (const name of names) {
-      const dockerfile = read(`${name}/Dockerfile`)
-      expect(dockerfile).toContain(`CMD ["bun", "${name}/src/main.ts"]`)
-      expect(dockerfile).toContain(`EXPOSE ${services[name].PORT!.default}`)
+      // compose builds each image with its name and port, the ones the manifests use
+      expect(composeBuild(name)).toEqual({ SERVICE: name, PORT: String(services[name].PORT!.default) })
       expect(container('dev', name).image).toBe(`shop/${name}:dev`)
       expect(container('prod', name).image).toMatch(new RegExp(`/shop/${name}:\\d+\\.\\d+\\.\\d+$`))
       expect(container('dev', name).name).toBe(name)
@@ -171,7 +175,7 @@ describe('deploy/k8s against the code', () => {
     each((overlay, name) => {
       const spec = deployment(overlay, name).spec.template.spec
       // the image's USER is the name `bun`; the kubelet can only enforce runAsNonRoot on a number
-      expect(read(`${name}/Dockerfile`)).toMatch(/^USER bun$/m)
+      expect(read('Dockerfile')).toMatch(/^USER bun$/m)
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 })
       const c = spec.containers[0]!
       expect(c.securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } })
