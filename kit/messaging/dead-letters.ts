@@ -2,7 +2,7 @@
  * Dead letters an operator can look at and replay to their queue, or purge.
  */
 import amqp, { type GetMessage } from 'amqplib'
-import { topology } from './bus.ts'
+import { topology } from './topology.ts'
 
 /**
  * What an operator does with a dead-letter queue: see what is in it and why each message died

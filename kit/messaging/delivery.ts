@@ -1,9 +1,9 @@
 /**
  * What happens to a consumed message between its arrival and its ack: its contract checked,
- * handled alone or in a batch, retried while its failure passes, dead-lettered only when it is
- * poison.
+ * handled alone or in a batch, retried while its failure is transient, dead-lettered only when
+ * it is poison.
  */
-import type { Channel, ConsumeMessage } from 'amqplib'
+import type { ConsumeMessage } from 'amqplib'
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { throttled, type Log } from '../observability/log.ts'
@@ -16,6 +16,7 @@ import {
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
 } from '@opentelemetry/semantic-conventions/incubating'
+import type { Acknowledgements } from './acknowledgements.ts'
 
 /** A delivery that passed its contract: `event` is what the schema of `routingKey` describes. */
 export type Incoming = {
@@ -32,7 +33,7 @@ export type Consumer = {
   handle: (message: Incoming) => Promise<void>
   /**
    * Optional: handles messages that arrived together in one go (one transaction, one commit).
-   * When it fails for a reason other than a passing one, each message goes through `handle`
+   * When it fails for a reason other than a transient one, each message goes through `handle`
    * alone, so one bad message cannot hold up the others.
    */
   handleBatch?: (messages: Incoming[]) => Promise<void>
@@ -42,41 +43,9 @@ export type Consumer = {
 export type Delivery = { msg: ConsumeMessage; incoming: Incoming }
 
 /**
- * Acks in as few frames as possible: a delivery is marked done when handled, and one ack with
- * `multiple` settles the longest run of done deliveries from the oldest outstanding one.
- * Dead-lettering (nack) goes out at once, one message at a time.
- */
-export function settler(ch: Channel) {
-  const outstanding: ConsumeMessage[] = []
-  const done = new Set<number>()
-  const advance = () => {
-    let last: ConsumeMessage | undefined
-    while (outstanding.length && done.has(outstanding[0]!.fields.deliveryTag)) {
-      last = outstanding.shift()!
-      done.delete(last.fields.deliveryTag)
-    }
-    if (last) settle(() => ch.ack(last, true))
-  }
-  return {
-    received: (msg: ConsumeMessage) => void outstanding.push(msg),
-    ack(...msgs: ConsumeMessage[]) {
-      for (const m of msgs) done.add(m.fields.deliveryTag)
-      advance()
-    },
-    deadLetter(msg: ConsumeMessage) {
-      settle(() => ch.nack(msg, false, false))
-      const i = outstanding.indexOf(msg)
-      if (i >= 0) outstanding.splice(i, 1)
-      advance()
-    },
-  }
-}
-export type Settler = ReturnType<typeof settler>
-
-/**
  * What happens to a message between its arrival and its ack: checked against its contract
  * (poison is dead-lettered at once), handled alone or in a batch, retried while the failure is
- * a passing one, dead-lettered when the handler gives up.
+ * transient, dead-lettered when the handler gives up.
  */
 export function createDelivery({
   log,
@@ -105,7 +74,7 @@ export function createDelivery({
   })
 
   /** Checks a message against its contract; a poison one is dead-lettered here and then. */
-  function accept(ch: Settler, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
+  function admit(acks: Acknowledgements, c: Consumer, msg: ConsumeMessage): Delivery | undefined {
     // the event's name travels as the message type too: a replayed dead letter reaches its
     // queue directly, under the queue's name
     const routingKey: string = msg.properties.type && checks.has(msg.properties.type) ? msg.properties.type : msg.fields.routingKey
@@ -120,7 +89,7 @@ export function createDelivery({
     if (!check || !check.Check(event)) {
       const errors = check && event !== undefined ? [...check.Errors(event)].slice(0, 5).map((e) => `${e.path} ${e.message}`) : ['not JSON or unknown routing key']
       log.warn('poison message dead-lettered', { queue: c.queue, routingKey, errors, requestId: headers['x-request-id'] })
-      ch.deadLetter(msg)
+      acks.deadLetter(msg)
       deadLettered.inc({ queue: c.queue })
       return undefined
     }
@@ -129,11 +98,11 @@ export function createDelivery({
 
   /**
    * One message in its own span (child of its publisher's), whose trace its answers carry on.
-   * A passing failure is retried for as long as it lasts; when the service stops or the channel
-   * is gone meanwhile (`gone`), the message is left unacked for the broker to deliver again,
-   * never dead-lettered for a fault that was not its own.
+   * A transient failure is retried for as long as it lasts; when the service stops or the
+   * channel is gone meanwhile (`gone`), the message is left unacked for the broker to deliver
+   * again, never dead-lettered for a fault that was not its own.
    */
-  const handleOne = (ch: Settler, c: Consumer, { msg, incoming }: Delivery, gone: () => boolean = () => false) =>
+  const handleOne = ({ acks, consumer: c, delivery: { msg, incoming }, gone = () => false }: { acks: Acknowledgements; consumer: Consumer; delivery: Delivery; gone?: () => boolean }) =>
     tracing.inSpan(`${incoming.routingKey} process`, processing(incoming, c.queue), async (_, ctx) => {
       const traced = { ...incoming, headers: { ...incoming.headers, ...traceHeaders(ctx) } }
       try {
@@ -144,14 +113,14 @@ export function createDelivery({
             warnEvery(c.queue, 'handler failed; retrying', { queue: c.queue, routingKey: incoming.routingKey, attempt, err: String(err) })
           },
         })
-        ch.ack(msg)
+        acks.ack(msg)
         consumed.inc({ queue: c.queue, event: incoming.routingKey })
         log.debug('message handled', { queue: c.queue, routingKey: incoming.routingKey, messageId: msg.properties.messageId })
       } catch (err) {
         failed.inc({ queue: c.queue })
         if (isClosing() || gone()) return // unacked: redelivered once the channel closes
         log.error('handler gave up; message dead-lettered', { queue: c.queue, routingKey: incoming.routingKey, err, requestId: incoming.headers['x-request-id'] })
-        ch.deadLetter(msg)
+        acks.deadLetter(msg)
         deadLettered.inc({ queue: c.queue })
       }
     })
@@ -159,7 +128,7 @@ export function createDelivery({
   /**
    * Collects deliveries until `size` are waiting or `waitMs` passed, then handles them together.
    */
-  function batcher(ch: Settler, c: Consumer, gone: () => boolean = () => false) {
+  function batcher(acks: Acknowledgements, c: Consumer, gone: () => boolean = () => false) {
     const { size, waitMs } = c.batch ?? { size: 50, waitMs: 5 }
     let waiting: Delivery[] = []
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -182,7 +151,7 @@ export function createDelivery({
         const batch = { kind: SpanKind.CONSUMER, linksFrom: group.map((d) => d.incoming.headers), attributes: { [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: group.length } }
         await tracing.inSpan(`${c.queue} process batch`, batch, () =>
           retrying(() => c.handleBatch!(traced), {
-            attempts: 1, // only passing failures are retried as a batch
+            attempts: 1, // only transient failures are retried as a batch
             stop: () => isClosing() || gone(),
             onRetry: (err, attempt) => {
               failed.inc({ queue: c.queue })
@@ -190,14 +159,14 @@ export function createDelivery({
             },
           }),
         )
-        ch.ack(...group.map((d) => d.msg))
+        acks.ack(...group.map((d) => d.msg))
         for (const d of group) consumed.inc({ queue: c.queue, event: d.incoming.routingKey })
         log.debug('batch handled', { queue: c.queue, size: group.length })
       } catch (err) {
         failed.inc({ queue: c.queue })
         if (isClosing() || gone()) return // unacked: redelivered once the channel closes
         log.warn('batch failed; handling its messages one by one', { queue: c.queue, size: group.length, err: String(err) })
-        for (const d of group) await handleOne(ch, c, d, gone)
+        for (const delivery of group) await handleOne({ acks, consumer: c, delivery, gone })
       } finally {
         for (const s of spans) s?.span.end()
       }
@@ -212,14 +181,7 @@ export function createDelivery({
     }
   }
 
-  return { accept, handleOne, batcher }
-}
-
-/** An ack on a channel that died meanwhile throws; the broker redelivers, the handler is idempotent. */
-function settle(fn: () => void) {
-  try {
-    fn()
-  } catch {}
+  return { admit, handleOne, batcher }
 }
 
 function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {

@@ -59,7 +59,11 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
   const instruments = { tracing, metrics }
   const redis = connectRedis(config.redisUrl, log, config.redisSentinel)
   const cache = createCache(redis, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
-  const bus = createBus(config.amqpUrl, config.exchange, log, instruments, {
+  const bus = createBus({
+    url: config.amqpUrl,
+    exchange: config.exchange,
+    log,
+    instruments,
     events: spec.events,
     name,
     queueType: config.queueType,
