@@ -1,34 +1,35 @@
 /**
- * The AsyncAPI 3.0 document of a service's events, written from the event vocabulary the service
+ * The AsyncAPI 3.0 document of a service's events, written from the event catalog the service
  * hands the kit; no maintained library builds one from TypeBox schemas at run time
  * (docs/decisions/0001).
  */
-import type { TSchema } from '@sinclair/typebox'
 import { EventHeaders } from '@shop/contracts'
+import type { EventCatalog } from '../messaging/catalog.ts'
 import type { DocInfo } from './openapi.ts'
 
 /**
  * AsyncAPI 3.0 for one service's side of the events: one channel per routing key on the topic
  * exchange, the message is the contract's payload schema with its headers, and an operation per
- * event the service sends or receives. Generated from the service's event vocabulary (the
+ * event the service sends or receives. Generated from the service's event catalog (the
  * schemas it hands the kit), like the OpenAPI document is from the routes.
  */
 export type AsyncApiOptions = {
   info: DocInfo
   exchange: string
   queue: string
-  sends: string[]
-  receives: string[]
-  /** routing key -> the schema of its payload (its `description` says who sends it and why) */
-  vocabulary: Record<string, TSchema>
+  /** what the service sends and receives: routing key -> the schema of its payload (its `description` says who sends it and why) */
+  events: EventCatalog
 }
 
 const AMQP_BINDING = '0.3.0'
 const camel = (name: string) => name.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase())
 const plain = (schema: unknown) => JSON.parse(JSON.stringify(schema, (k, v) => (k === '$id' ? undefined : v)))
 
-export function asyncApiDocument({ info, exchange, queue, sends, receives, vocabulary }: AsyncApiOptions) {
+export function asyncApiDocument({ info, exchange, queue, events: catalog }: AsyncApiOptions) {
+  const sends = Object.keys(catalog.sends)
+  const receives = Object.keys(catalog.receives)
   const events = [...sends, ...receives]
+  const schemaOf = (e: string) => catalog.sends[e] ?? catalog.receives[e]
   const channel = (name: string) => ({
     address: name,
     description: `Messages with routing key \`${name}\` on the topic exchange \`${exchange}\`.`,
@@ -68,7 +69,7 @@ export function asyncApiDocument({ info, exchange, queue, sends, receives, vocab
           {
             name: e,
             title: e,
-            summary: vocabulary[e]!.description,
+            summary: schemaOf(e)!.description,
             contentType: 'application/json',
             headers: { $ref: '#/components/schemas/EventHeaders' },
             payload: { $ref: `#/components/schemas/${camel('.' + e)}` },
@@ -78,7 +79,7 @@ export function asyncApiDocument({ info, exchange, queue, sends, receives, vocab
       ),
       schemas: {
         EventHeaders: plain(EventHeaders),
-        ...Object.fromEntries(events.map((e) => [camel('.' + e), plain(vocabulary[e])])),
+        ...Object.fromEntries(events.map((e) => [camel('.' + e), plain(schemaOf(e))])),
       },
     },
   }

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Elysia } from 'elysia'
-import type { TSchema } from '@sinclair/typebox'
 import { FieldError, Health, Problem, Readiness, ValidationProblem } from '@shop/contracts'
+import type { EventCatalog } from '../messaging/catalog.ts'
 import { asyncApiDocument, type AsyncApiOptions } from './asyncapi.ts'
 import { openApiDocument, type DocInfo, type DocRoute, type OpenApiOptions } from './openapi.ts'
 
@@ -22,11 +22,12 @@ export type ServiceDocs = {
   tags: OpenApiOptions['tags']
   /** response headers the service sends beyond the kit's (`docHeader(...)`) */
   headers?: OpenApiOptions['headers']
-  events: Pick<AsyncApiOptions, 'sends' | 'receives' | 'exchange' | 'queue'>
+  /** where its events travel; what it sends and receives comes from its event catalog */
+  events: Pick<AsyncApiOptions, 'exchange' | 'queue'>
 }
 
-/** What the documents say that comes from the service's vocabulary: its scopes and events. */
-export type DocVocabulary = { scopes: Record<string, string>; serviceScopes?: readonly string[]; events: Record<string, TSchema> }
+/** What the documents say that comes from the service's vocabulary: its scopes and its event catalog. */
+export type DocVocabulary = { scopes: Record<string, string>; serviceScopes?: readonly string[]; events: EventCatalog }
 
 /** The kit's own named schemas: what every service answers with outside its routes' contracts. */
 const kitSchemas = { Problem, ValidationProblem, FieldError, Health, Readiness }
@@ -101,7 +102,7 @@ export const docs = (service: ServiceDocs, vocabulary: DocVocabulary, routes: re
   const asyncapi = asyncApiDocument({
     info: { ...info, title: `${service.title}: events`, description: service.description },
     ...service.events,
-    vocabulary: vocabulary.events,
+    events: vocabulary.events,
   })
   const hide = { detail: { hide: true } }
   return new Elysia({ name: 'docs' })

@@ -3,10 +3,10 @@
  * consumers (each on a connection of its own), the topology they declare and the dead-letter
  * depths they keep. Why not amqp-connection-manager: see `createBus` (docs/decisions/0006).
  */
-import type { TSchema } from '@sinclair/typebox'
 import { throttled, type Log } from '../observability/log.ts'
 import type { Instruments } from '../observability/tracing.ts'
 import { withTimeout } from '../core/retry.ts'
+import type { EventCatalog, Received } from './catalog.ts'
 import { createConsumers } from './consumers.ts'
 import type { Consumer } from './delivery.ts'
 import { deadLetterDepths } from './dead-letter-depths.ts'
@@ -24,17 +24,19 @@ export type BusState = {
   stuck?: string
 }
 
-export type Bus = {
+/** The bus of a service whose events are `C`: its consumers receive what `C` receives, typed. */
+export type Bus<C extends EventCatalog = EventCatalog> = {
   /**
    * Resolves once the broker has confirmed every message (publisher confirms); rejects at once
    * while the broker blocks publishers, and after `publishTimeoutMs` at most.
    */
   publish(messages: Outgoing[]): Promise<void>
   /**
-   * Registers a consumer: it is attached on every (re)connection and re-attached, its queue
-   * declared again, whenever the broker cancels it or closes its channel. Resolves once it runs.
+   * Registers a consumer of what the service receives: it is attached on every (re)connection
+   * and re-attached, its queue declared again, whenever the broker cancels it or closes its
+   * channel. Resolves once it runs.
    */
-  consume(consumer: Consumer): Promise<void>
+  consume(consumer: Consumer<Received<C>>): Promise<void>
   connected(): Promise<void>
   /** throws while the broker cannot be reached; `blocked` while it holds publishers back */
   check(): Promise<void | { state: 'blocked' }>
@@ -43,14 +45,14 @@ export type Bus = {
   close(): Promise<void>
 }
 
-export type BusOptions = {
+export type BusOptions<C extends EventCatalog> = {
   /** AMQP_URL: one node, or a cluster's nodes separated by commas */
   url: string
   exchange: string
   log: Log
   instruments: Instruments
-  /** the service's event vocabulary: routing key -> schema; a consumer takes only these */
-  events: Record<string, TSchema>
+  /** what the service sends and receives; a consumer is bound to what it receives, each message checked */
+  events: C
   name?: string
   queueType?: QueueType
   /** the longest a publish waits for the socket to drain and for the broker's confirms */
@@ -75,12 +77,12 @@ export type BusOptions = {
  * has no bound on a detached consumer, and knows nothing of connection.blocked; the part it would
  * save is the reconnect loop of `brokerConnection` (connection.ts).
  */
-export function createBus(options: BusOptions): Bus {
+export function createBus<C extends EventCatalog>(options: BusOptions<C>): Bus<C> {
   const { url, exchange, log, instruments, events, name = 'service', queueType = 'quorum' } = options
   const { publishTimeoutMs = 10_000, restoreBoundMs = 60_000, drainMs = 10_000, deadLetterCheckMs = 10_000 } = options
   const topology = declarations({ exchange, queueType, warn: throttled(log.warn) })
   const publisher = createPublisher({ url, name, topology, log, metrics: instruments.metrics, timeoutMs: publishTimeoutMs })
-  const consumers = createConsumers({ url, name, topology, events, log, instruments, restoreBoundMs, drainMs })
+  const consumers = createConsumers({ url, name, topology, receives: events.receives, log, instruments, restoreBoundMs, drainMs })
   const depths = deadLetterDepths({
     connection: consumers.connection,
     dlqs: () => consumers.queues().map(topology.names.dlq),

@@ -4,10 +4,10 @@
  * when the broker closes its channel; how long each has been detached, against a bound.
  */
 import type { Channel, ChannelModel } from 'amqplib'
-import type { TSchema } from '@sinclair/typebox'
 import { throttled, type Log } from '../observability/log.ts'
 import type { Instruments } from '../observability/tracing.ts'
 import { retrying, withTimeout } from '../core/retry.ts'
+import type { Vocabulary } from './catalog.ts'
 import { brokerConnection } from './connection.ts'
 import { acknowledgements } from './acknowledgements.ts'
 import { createDelivery, type Consumer } from './delivery.ts'
@@ -19,7 +19,7 @@ export function createConsumers({
   url,
   name,
   topology,
-  events,
+  receives,
   log,
   instruments,
   restoreBoundMs,
@@ -28,8 +28,8 @@ export function createConsumers({
   url: string
   name: string
   topology: Declarations
-  /** the service's event vocabulary: routing key -> schema; a consumer takes only these */
-  events: Record<string, TSchema>
+  /** what the service receives: every consumer's queue is bound to these keys, each message checked */
+  receives: Vocabulary
   log: Log
   instruments: Instruments
   /** a consumer detached this long while the broker answers counts as stuck */
@@ -38,6 +38,7 @@ export function createConsumers({
   drainMs: number
 }) {
   const warnEvery = throttled(log.warn)
+  const routingKeys = Object.keys(receives)
   const consumers: Consumer[] = []
   const attached = new Map<Consumer, { ch: Channel; tag: string; flush: () => void }>()
   const detachedSince = new Map<Consumer, number>()
@@ -49,7 +50,7 @@ export function createConsumers({
   const stopping = () => closing || stopped
 
   const connection = brokerConnection({ url, role: 'consume', name, exchange: topology.names.exchange, log, setUp: topology.declareExchanges, onUp: () => consumers.forEach((c) => void restore(c)) })
-  const { admit, handleOne, batcher } = createDelivery({ log, isClosing: stopping, track, instruments, events })
+  const { admit, handleOne, batcher } = createDelivery({ log, isClosing: stopping, track, instruments, events: receives })
   const { metrics } = instruments
   const restores = metrics.counter('shop_consumer_restores_total', 'Consumers attached again after the broker cancelled them or closed their channel', ['queue'])
   metrics.gauge(
@@ -75,7 +76,7 @@ export function createConsumers({
       if (attached.get(c)?.ch === ch) detached(c, 'channel closed')
     })
     try {
-      await topology.declareQueue(ch, c.queue, c.events)
+      await topology.declareQueue(ch, c.queue, routingKeys)
       await ch.prefetch(c.prefetch ?? 32)
       const acks = acknowledgements(ch)
       const gone = () => !live
@@ -144,8 +145,7 @@ export function createConsumers({
     connection,
     /** Registers a consumer; resolves once it runs, which, while the broker is away, waits for it. */
     async add(c: Consumer) {
-      const unknown = c.events.filter((e) => !(e in events))
-      if (unknown.length) throw new Error(`${c.queue}: ${unknown.join(', ')} not in the service's event vocabulary`)
+      if (!routingKeys.length) throw new Error(`${c.queue}: the service receives no events`)
       consumers.push(c)
       detachedSince.set(c, Date.now())
       await connection.up()

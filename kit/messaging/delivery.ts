@@ -4,7 +4,7 @@
  * it is poison.
  */
 import type { ConsumeMessage } from 'amqplib'
-import type { TSchema } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { throttled, type Log } from '../observability/log.ts'
 import { retrying } from '../core/retry.ts'
@@ -17,26 +17,28 @@ import {
   ATTR_MESSAGING_SYSTEM,
 } from '@opentelemetry/semantic-conventions/incubating'
 import type { Acknowledgements } from './acknowledgements.ts'
+import type { Vocabulary } from './catalog.ts'
 
-/** A delivery that passed its contract: `event` is what the schema of `routingKey` describes. */
-export type Incoming = {
-  routingKey: string
-  event: unknown
-  headers: Record<string, string>
-  redelivered: boolean
-}
-export type Consumer = {
+/**
+ * A delivery that passed its contract, one variant per routing key of `R` (what the service
+ * receives): `if (m.routingKey === 'thing.made') m.event` is what the schema of `thing.made`
+ * describes.
+ */
+export type Incoming<R extends Vocabulary = Vocabulary> = {
+  [K in keyof R & string]: { routingKey: K; event: Static<R[K]>; headers: Record<string, string>; redelivered: boolean }
+}[keyof R & string]
+
+/** A consumer of the service's queue, bound to every routing key the service receives. */
+export type Consumer<R extends Vocabulary = Vocabulary> = {
   queue: string
-  /** the routing keys it is bound to, each one of the service's event vocabulary */
-  events: string[]
   prefetch?: number
-  handle: (message: Incoming) => Promise<void>
+  handle(message: Incoming<R>): Promise<void>
   /**
    * Optional: handles messages that arrived together in one go (one transaction, one commit).
    * When it fails for a reason other than a transient one, each message goes through `handle`
    * alone, so one bad message cannot hold up the others.
    */
-  handleBatch?: (messages: Incoming[]) => Promise<void>
+  handleBatch?(messages: Incoming<R>[]): Promise<void>
   batch?: { size: number; waitMs: number }
 }
 
@@ -58,8 +60,8 @@ export function createDelivery({
   isClosing: () => boolean
   track: (job: Promise<void>) => void
   instruments: Instruments
-  /** the service's event vocabulary: routing key -> the schema every such message must pass */
-  events: Record<string, TSchema>
+  /** what the service receives: routing key -> the schema every such message must pass */
+  events: Vocabulary
 }) {
   // every event's contract, compiled once: checked on each delivery
   const checks = new Map(Object.entries(events).map(([name, schema]) => [name, TypeCompiler.Compile(schema)]))

@@ -6,6 +6,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Elysia, type AnyElysia } from 'elysia'
 import { createBus } from '../messaging/bus.ts'
+import type { EventCatalog } from '../messaging/catalog.ts'
 import { createCache } from '../cache/cache.ts'
 import { exactCounts } from '../security/rate-counts.ts'
 import { connectRedis } from '../cache/redis.ts'
@@ -30,14 +31,15 @@ type Config<B extends string = string> = Omit<ReturnType<typeof serviceConfig>, 
 /**
  * What a service tells the kit about itself: its name, the scopes its tokens speak (with what
  * each allows, for the API documents), the ones only services hold, what a token's `sub` must be,
- * and its events by routing key (each message a consumer takes is checked against its schema).
+ * and its event catalog (`eventCatalog`: what it sends and receives, each with its schema; the
+ * bus binds and checks what it receives, the AsyncAPI document lists both).
  */
-export type ServiceSpec = {
+export type ServiceSpec<C extends EventCatalog = EventCatalog> = {
   name: string
   scopes: Record<string, string>
   serviceScopes?: readonly string[]
   subject?: TSchema
-  events: Record<string, TSchema>
+  events: C
 }
 
 /**
@@ -45,7 +47,7 @@ export type ServiceSpec = {
  * bus and the outbox relay. `stop` takes them down in the order that loses nothing: stop
  * consuming (in-flight messages finish and ack), let the relay finish its batch, then close.
  */
-export async function connectService<B extends string>(spec: ServiceSpec, config: Config<B>, migrations: URL) {
+export async function connectService<B extends string, C extends EventCatalog = EventCatalog>(spec: ServiceSpec<C>, config: Config<B>, migrations: URL) {
   const { name } = spec
   const log = createLog(name, config.logLevel as LogLevel)
   const { sql, applied, ahead } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations, config.dbTimeouts)
@@ -130,7 +132,7 @@ export async function connectService<B extends string>(spec: ServiceSpec, config
   }
 }
 
-export type ServiceBase<B extends string = string> = Awaited<ReturnType<typeof connectService<B>>>
+export type ServiceBase<B extends string = string, C extends EventCatalog = EventCatalog> = Awaited<ReturnType<typeof connectService<B, C>>>
 /** What the HTTP side of a service needs from its base. */
 export type AppBase<B extends string = string> = Pick<
   ServiceBase<B>,

@@ -20,7 +20,7 @@ export const createApp = ({ orders, saga, base, queue }: { orders: Orders; saga:
           enum: ['true'],
         }),
       },
-      events: { exchange: base.exchange, queue, sends: ['order.created', 'order.cancelled'], receives: ['stock.reserved', 'stock.rejected'] },
+      events: { exchange: base.exchange, queue },
     },
     base,
     orderRoutes(orders, saga, base.access),

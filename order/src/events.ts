@@ -1,15 +1,13 @@
 import type { Bus } from '@shop/kit'
-import type { StockRejected, StockReserved } from '@shop/contracts'
 import type { Orders } from './orders.ts'
+import type { orderEvents } from './spec.ts'
 
 /** order listens to product's answers and settles its pending orders. */
-export const consumeStockEvents = (bus: Bus, orders: Orders, queue: string, prefetch: number) =>
+export const consumeStockEvents = ({ bus, orders, queue, prefetch }: { bus: Bus<typeof orderEvents>; orders: Orders; queue: string; prefetch: number }) =>
   bus.consume({
     queue,
     prefetch,
-    events: ['stock.reserved', 'stock.rejected'],
-    handle: ({ event, headers }) => orders.settle(event as StockReserved | StockRejected, headers),
+    handle: ({ event, headers }) => orders.settle(event, headers),
     batch: { size: Math.max(1, Math.floor(prefetch / 2)), waitMs: 5 },
-    handleBatch: (messages) =>
-      orders.settleTogether(messages.map((m) => ({ event: m.event as StockReserved | StockRejected, headers: m.headers }))),
+    handleBatch: (messages) => orders.settleTogether(messages.map(({ event, headers }) => ({ event, headers }))),
   })

@@ -1,11 +1,18 @@
 import { CustomerId, Events, Scopes, ServiceScopes } from '@shop/contracts'
-import { eventsOf, type ServiceSpec } from '@shop/kit'
+import { eventCatalog, eventConstructor, type ServiceSpec } from '@shop/kit'
+
+/**
+ * What order sends and receives, said once: it publishes order.created and order.cancelled and
+ * settles its orders on product's answers. The bus binds and checks what it receives, the
+ * AsyncAPI document lists both.
+ */
+export const orderEvents = eventCatalog(Events, { sends: ['order.created', 'order.cancelled'], receives: ['stock.reserved', 'stock.rejected'] })
 
 /**
  * What order tells the kit about itself: the shop's scopes (and the one only services hold), a
- * token's `sub` is a customer id, and the shop's events (order publishes order.created and order.cancelled and settles its orders on the stock answers).
+ * token's `sub` is a customer id, and its events.
  */
-export const spec: ServiceSpec = { name: 'order', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: Events }
+export const spec = { name: 'order', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: orderEvents } satisfies ServiceSpec
 
-/** A new event of the shop's vocabulary, its body checked against the contract at compile time. */
-export const newEvent = eventsOf(Events)
+/** A new event order sends, its body checked against the contract at compile time. */
+export const newEvent = eventConstructor(orderEvents)

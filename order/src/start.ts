@@ -28,7 +28,7 @@ export async function startOrder(config: OrderConfig) {
   const shared = { products, cache, log: base.log, saga, idempotencyTtlHours: config.idempotencyTtlHours }
   const orders = createOrders({ store, ...shared })
   const ordersForEvents = createOrders({ store: createStore(base.eventsSql, base.outbox.on(base.eventsSql)), ...shared })
-  await base.consumersRunning(consumeStockEvents(base.bus, ordersForEvents, config.queue, config.prefetch))
+  await base.consumersRunning(consumeStockEvents({ bus: base.bus, orders: ordersForEvents, queue: config.queue, prefetch: config.prefetch }))
   const sweeper = setInterval(() => orders.forgetExpiredKeys().catch(() => {}), 3_600_000)
   const resender = setInterval(
     () => orders.resendStale(config.pendingResend).catch((err) => base.log.warn('resend failed', { err: String(err) })),

@@ -13,7 +13,7 @@ export const createApp = (products: Products, base: AppBase<Bucket>, queue: stri
       port: 3000,
       schemas: namedSchemas.product,
       tags: [{ name: 'products', description: 'Products and their stock' }],
-      events: { exchange: base.exchange, queue, sends: ['stock.reserved', 'stock.rejected'], receives: ['order.created', 'order.cancelled'] },
+      events: { exchange: base.exchange, queue },
     },
     base,
     productRoutes(products, base.access),

@@ -1,11 +1,18 @@
 import { CustomerId, Events, Scopes, ServiceScopes } from '@shop/contracts'
-import { eventsOf, type ServiceSpec } from '@shop/kit'
+import { eventCatalog, eventConstructor, type ServiceSpec } from '@shop/kit'
+
+/**
+ * What product sends and receives, said once: it answers order.created with stock.reserved or
+ * stock.rejected, and gives stock back on order.cancelled. The bus binds and checks what it
+ * receives, the AsyncAPI document lists both.
+ */
+export const productEvents = eventCatalog(Events, { sends: ['stock.reserved', 'stock.rejected'], receives: ['order.created', 'order.cancelled'] })
 
 /**
  * What product tells the kit about itself: the shop's scopes (and the one only services hold), a
- * token's `sub` is a customer id, and the shop's events (product answers order.created with stock.reserved or stock.rejected, and gives stock back on order.cancelled).
+ * token's `sub` is a customer id, and its events.
  */
-export const spec: ServiceSpec = { name: 'product', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: Events }
+export const spec = { name: 'product', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: productEvents } satisfies ServiceSpec
 
-/** A new event of the shop's vocabulary, its body checked against the contract at compile time. */
-export const newEvent = eventsOf(Events)
+/** A new event product sends, its body checked against the contract at compile time. */
+export const newEvent = eventConstructor(productEvents)

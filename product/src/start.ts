@@ -17,6 +17,6 @@ export async function startProduct(config: ProductConfig) {
   const products = createProducts(createStore(base.sql, base.outbox), cache, base.log)
   // message handlers write through their own pool, into the same outbox
   const productsForEvents = createProducts(createStore(base.eventsSql, base.outbox.on(base.eventsSql)), cache, base.log)
-  await base.consumersRunning(consumeOrderEvents(base.bus, productsForEvents, config.queue, config.prefetch))
+  await base.consumersRunning(consumeOrderEvents({ bus: base.bus, products: productsForEvents, queue: config.queue, prefetch: config.prefetch }))
   return { ...base, app: createApp(products, base, config.queue) }
 }

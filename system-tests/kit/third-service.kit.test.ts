@@ -7,7 +7,8 @@ import { Type as t } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import {
   connectService,
-  eventsOf,
+  eventCatalog,
+  eventConstructor,
   limitEnv,
   readEnv,
   serviceApp,
@@ -25,11 +26,12 @@ const NoteAdded = t.Object(
   { eventId: t.String(), occurredAt: t.String(), version: t.Literal(1), noteId: t.String({ format: 'uuid' }), text: t.String() },
   { description: 'notes sends it when a note was added' },
 )
-const events = { 'note.added': NoteAdded }
-const spec: ServiceSpec = { name: 'notes', scopes: { 'notes:write': 'add notes' }, events }
+// what it sends and receives, said once: the consumer is bound to it, the documents list it
+const events = eventCatalog({ 'note.added': NoteAdded }, { sends: ['note.added'], receives: ['note.added'] })
+const spec = { name: 'notes', scopes: { 'notes:write': 'add notes' }, events } satisfies ServiceSpec
 const buckets = { writes: { default: 100, description: 'notes added per caller per window' } }
 const Config = t.Object({ ...serviceEnv({ port: 4000, database: 'notes', cachePrefix: 'notes:' }), ...limitEnv(buckets), NOTES_QUEUE: t.String() })
-const noteAdded = eventsOf(events)
+const noteAdded = eventConstructor(events)
 
 let iso: Isolated
 let migrations: string
@@ -40,11 +42,10 @@ const heard: string[] = []
 async function startNotes(env: Record<string, string>): Promise<Notes> {
   const c = readEnv(Config, env)
   const config = serviceConfig(c, c.NOTES_QUEUE, buckets)
-  const base = await connectService<keyof typeof buckets>(spec, config, pathToFileURL(`${migrations}/`))
+  const base = await connectService(spec, config, pathToFileURL(`${migrations}/`))
   await base.bus.consume({
     queue: config.queue,
-    events: ['note.added'],
-    handle: async ({ event }) => void heard.push((event as { noteId: string }).noteId),
+    handle: async ({ event }) => void heard.push(event.noteId),
   })
   const writer: Access<keyof typeof buckets> = { scopes: ['notes:write'], limit: 'writes' }
   const routes = new Elysia({ prefix: '/notes' }).use(base.access).post(
@@ -61,7 +62,7 @@ async function startNotes(env: Record<string, string>): Promise<Notes> {
     { body: t.Object({ text: t.String({ minLength: 1 }) }), access: writer, detail: { operationId: 'addNote', tags: ['notes'] } },
   )
   const docs = { title: 'notes', description: 'Notes.', port: 4000, schemas: {}, tags: [{ name: 'notes', description: 'Notes' }] }
-  const app = serviceApp({ ...docs, events: { exchange: config.exchange, queue: config.queue, sends: ['note.added'], receives: ['note.added'] } }, base, routes)
+  const app = serviceApp({ ...docs, events: { exchange: config.exchange, queue: config.queue } }, base, routes)
   return { stop: base.stop, app: app as unknown as Notes['app'] }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { Events, Scopes, ServiceScopes } from '@shop/contracts'
 import { access, createVerifier } from '@shop/kit/security'
-import type { AppBase } from '@shop/kit'
+import { eventCatalog, type AppBase } from '@shop/kit'
 import { createLog, createMetrics, createTracing } from '@shop/kit/observability'
 import type { LimitSettings } from '@shop/kit/service'
 import { createApp as productApp } from '@shop/product/app'
@@ -17,7 +17,8 @@ import { createApp as orderApp } from '@shop/order/app'
 // the document needs the route table only: no connection behind the app
 const log = createLog('generate', 'silent')
 const limits = { windowSeconds: 60, perWindow: { services: 1 }, batched: [], authFailures: 1 } as unknown as LimitSettings<never>
-const vocabulary = { scopes: Scopes, serviceScopes: ServiceScopes, events: Events }
+// (the OpenAPI document is all it reads: no events needed)
+const vocabulary = { scopes: Scopes, serviceScopes: ServiceScopes, events: eventCatalog(Events, { sends: [], receives: [] }) }
 const base = <B extends string>(): AppBase<B> => ({
   log,
   checks: {} as AppBase['checks'],
