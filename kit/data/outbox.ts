@@ -4,11 +4,9 @@
  * the relay (relay.ts) that publishes them. A service never names the outbox's columns.
  */
 import type postgres from 'postgres'
-import { v7 as uuidv7 } from 'uuid'
-import type { Static, TSchema } from '@sinclair/typebox'
 import type { Bus } from '../messaging/bus.ts'
 import type { Log } from '../observability/log.ts'
-import { traceHeaders, type Instruments } from '../observability/tracing.ts'
+import type { Instruments } from '../observability/tracing.ts'
 import type { Sql, Tx } from './postgres.ts'
 import { createRelay, type Relay, type RelaySettings } from './relay.ts'
 
@@ -118,26 +116,3 @@ export function createOutbox({
   })
   return { ...on(sql), relay }
 }
-
-/** The envelope the kit fills in on every event: its id (consumers deduplicate on it), time and shape version. */
-type Envelope = 'eventId' | 'occurredAt' | 'version'
-
-/**
- * A new event, with its id (a UUIDv7: ordered by time), time and version filled in. The trace of
- * the request (or message) that caused it travels in the row, so the relay continues that trace
- * when it publishes.
- */
-export function newEvent(routingKey: string, body: Record<string, unknown>, headers: Record<string, string> = {}): OutboxEvent {
-  const payload = { eventId: uuidv7(), occurredAt: new Date().toISOString(), version: 1 as const, ...body }
-  return { routingKey, payload, headers: { ...traceHeaders(), ...headers } }
-}
-
-/**
- * `newEvent` typed by a service's vocabulary (routing key -> schema): the body must be what the
- * schema says, less the envelope. `const event = eventsOf(MyEvents); event('thing.made', {...})`.
- */
-export const eventsOf =
-  <V extends Record<string, TSchema>>(_vocabulary: V) =>
-  <K extends keyof V & string>(routingKey: K, body: Omit<Static<V[K]>, Envelope>, headers: Record<string, string> = {}): OutboxEvent =>
-    newEvent(routingKey, body as Record<string, unknown>, headers)
-

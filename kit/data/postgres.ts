@@ -21,7 +21,7 @@ export type DbTimeouts = { statementMs: number; lockMs: number }
 /**
  * A pool whose every session has a `statement_timeout` and a `lock_timeout` (sent as startup
  * parameters, so they hold from the first query): a statement stuck behind a lock or a slow
- * disk fails after a bound with 57014 or 55P03, both passing errors that are retried, instead of
+ * disk fails after a bound with 57014 or 55P03, both transient errors that are retried, instead of
  * holding a connection, a message or a request for ever.
  */
 export function connectDb(url: string, max = 10, timeouts?: DbTimeouts): Sql {

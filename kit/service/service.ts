@@ -1,6 +1,6 @@
 /**
  * What every service is made of: `connectService` connects, migrates and wires the database,
- * Redis, the bus and the relay from the service's spec; `serviceApp` is the HTTP app around its
+ * Redis, the bus and the relay from the service's manifest; `serviceApp` is the HTTP app around its
  * routes.
  */
 import type { TSchema } from '@sinclair/typebox'
@@ -34,7 +34,7 @@ type Config<B extends string = string> = Omit<ReturnType<typeof serviceConfig>, 
  * and its event catalog (`eventCatalog`: what it sends and receives, each with its schema; the
  * bus binds and checks what it receives, the AsyncAPI document lists both).
  */
-export type ServiceSpec<C extends EventCatalog = EventCatalog> = {
+export type ServiceManifest<C extends EventCatalog = EventCatalog> = {
   name: string
   scopes: Record<string, string>
   serviceScopes?: readonly string[]
@@ -47,8 +47,8 @@ export type ServiceSpec<C extends EventCatalog = EventCatalog> = {
  * bus and the outbox relay. `stop` takes them down in the order that loses nothing: stop
  * consuming (in-flight messages finish and ack), let the relay finish its batch, then close.
  */
-export async function connectService<B extends string, C extends EventCatalog = EventCatalog>(spec: ServiceSpec<C>, config: Config<B>, migrations: URL) {
-  const { name } = spec
+export async function connectService<B extends string, C extends EventCatalog = EventCatalog>(manifest: ServiceManifest<C>, config: Config<B>, migrations: URL) {
+  const { name } = manifest
   const log = createLog(name, config.logLevel as LogLevel)
   const { sql, applied, ahead } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations, config.dbTimeouts)
   // message handlers get their own pool: a burst of events queued on one hot row must never
@@ -66,7 +66,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
     exchange: config.exchange,
     log,
     instruments,
-    events: spec.events,
+    events: manifest.events,
     name,
     queueType: config.queueType,
     publishTimeoutMs: config.publishTimeoutMs,
@@ -79,7 +79,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
   if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
   // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
   const clientOf = requestClient(clientAddress(trustedProxies(config.trustedProxies)))
-  const verifier = createVerifier(config.auth, { scopes: Object.keys(spec.scopes), serviceScopes: spec.serviceScopes, subject: spec.subject })
+  const verifier = createVerifier(config.auth, { scopes: Object.keys(manifest.scopes), serviceScopes: manifest.serviceScopes, subject: manifest.subject })
   const guard = access(verifier, exactCounts(redis, config.cachePrefix), config.limits, log, clientOf, metrics)
   const checks = {
     postgres: async () => sql`select 1`,
@@ -107,7 +107,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
     credentialFor: (scope: string) => serviceCredential(name, scope, config.serviceCredential, log),
     tracing,
     metrics,
-    vocabulary: { scopes: spec.scopes, serviceScopes: spec.serviceScopes, events: spec.events } satisfies DocVocabulary,
+    vocabulary: { scopes: manifest.scopes, serviceScopes: manifest.serviceScopes, events: manifest.events } satisfies DocVocabulary,
     http: { auth: config.auth.enabled ? ('on' as const) : ('off' as const), maxBodyBytes: config.maxBodyBytes, metrics: config.metrics },
     /** what /health and /ready say beyond the dependency checks */
     health: { failing: () => bus.state().stuck, consumers: () => bus.state().consumers },
@@ -132,10 +132,10 @@ export async function connectService<B extends string, C extends EventCatalog = 
   }
 }
 
-export type ServiceBase<B extends string = string, C extends EventCatalog = EventCatalog> = Awaited<ReturnType<typeof connectService<B, C>>>
-/** What the HTTP side of a service needs from its base. */
-export type AppBase<B extends string = string> = Pick<
-  ServiceBase<B>,
+export type ServicePlatform<B extends string = string, C extends EventCatalog = EventCatalog> = Awaited<ReturnType<typeof connectService<B, C>>>
+/** What the HTTP side of a service needs from its platform. */
+export type AppPlatform<B extends string = string> = Pick<
+  ServicePlatform<B>,
   'log' | 'checks' | 'health' | 'vocabulary' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'
 >
 
@@ -145,21 +145,21 @@ export type AppBase<B extends string = string> = Pick<
  */
 export function serviceApp(
   info: ServiceDocs,
-  base: Pick<ServiceBase, 'log' | 'checks' | 'health' | 'vocabulary' | 'http' | 'clientOf' | 'tracing' | 'metrics'>,
+  platform: Pick<ServicePlatform, 'log' | 'checks' | 'health' | 'vocabulary' | 'http' | 'clientOf' | 'tracing' | 'metrics'>,
   routes: AnyElysia,
 ) {
-  const { auth, maxBodyBytes } = base.http
+  const { auth, maxBodyBytes } = platform.http
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
   // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
   // answers a 413 problem without reading the body; above it Bun drops the connection.
   const app = new Elysia({ normalize: false })
-    .use(tracingPlugin(base.tracing, base.clientOf))
+    .use(tracingPlugin(platform.tracing, platform.clientOf))
     .use(requestId())
-    .use(base.http.metrics ? metricsPlugin(base.metrics) : new Elysia())
-    .use(problems(base.log, maxBodyBytes))
-    .use(health(base.checks, auth, base.health))
+    .use(platform.http.metrics ? metricsPlugin(platform.metrics) : new Elysia())
+    .use(problems(platform.log, maxBodyBytes))
+    .use(health(platform.checks, auth, platform.health))
     .use(routes)
-  return app.use(docs(info, base.vocabulary, app.routes))
+  return app.use(docs(info, platform.vocabulary, app.routes))
 }
 
 /**

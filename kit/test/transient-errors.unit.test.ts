@@ -4,7 +4,7 @@ import { isTransient } from '../core/retry.ts'
 // What is retried for as long as it lasts (a dependency's state) and what is poison (the same
 // failure every time): only the latter may ever reach a dead-letter queue.
 describe('transient errors', () => {
-  const passing: [string, string][] = [
+  const transient: [string, string][] = [
     ['ECONNREFUSED', 'connection refused'],
     ['CONNECTION_CLOSED', "postgres.js' closed connection"],
     ['08006', 'connection failure'],
@@ -18,7 +18,7 @@ describe('transient errors', () => {
     ['40001', 'serialization failure'],
     ['40P01', 'deadlock detected'],
   ]
-  for (const [code, what] of passing)
+  for (const [code, what] of transient)
     it(`when PostgreSQL or the network says ${code} (${what}), then it is retried`, () => expect(isTransient({ code })).toBe(true))
 
   const poison: [string, string][] = [

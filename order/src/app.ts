@@ -1,4 +1,4 @@
-import { docHeader, serviceApp, type AppBase } from '@shop/kit'
+import { docHeader, serviceApp, type AppPlatform } from '@shop/kit'
 import { namedSchemas } from '@shop/contracts'
 import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
@@ -6,7 +6,7 @@ import { orderRoutes } from './routes.ts'
 import type { SagaMetrics } from './saga-metrics.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = ({ orders, saga, base, queue }: { orders: Orders; saga: SagaMetrics; base: AppBase<Bucket>; queue: string }) =>
+export const createApp = ({ orders, saga, platform, queue }: { orders: Orders; saga: SagaMetrics; platform: AppPlatform<Bucket>; queue: string }) =>
   serviceApp(
     {
       title: 'order service',
@@ -20,8 +20,8 @@ export const createApp = ({ orders, saga, base, queue }: { orders: Orders; saga:
           enum: ['true'],
         }),
       },
-      events: { exchange: base.exchange, queue },
+      events: { exchange: platform.exchange, queue },
     },
-    base,
-    orderRoutes(orders, saga, base.access),
+    platform,
+    orderRoutes(orders, saga, platform.access),
   )

@@ -1,6 +1,6 @@
 import type { Bus } from '@shop/kit'
 import type { Orders } from './orders.ts'
-import type { orderEvents } from './spec.ts'
+import type { orderEvents } from './manifest.ts'
 
 /** order listens to product's answers and settles its pending orders. */
 export const consumeStockEvents = ({ bus, orders, queue, prefetch }: { bus: Bus<typeof orderEvents>; orders: Orders; queue: string; prefetch: number }) =>

@@ -1,6 +1,6 @@
 import { pageLimit, type CreateOrder, type Order, type PageQuery } from '@shop/contracts'
 import { cents, conflict, DomainError, isUniqueViolation, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
-import { newEvent } from './spec.ts'
+import { newEvent } from './manifest.ts'
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import { requestHashOf } from './idempotency.ts'

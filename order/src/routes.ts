@@ -11,7 +11,7 @@ import {
   ValidationProblem,
 } from '@shop/contracts'
 import type { Scope } from '@shop/contracts'
-import { arrivedAt, described, requestId, type Access, type AppBase, type Caller } from '@shop/kit'
+import { arrivedAt, described, requestId, type Access, type AppPlatform, type Caller } from '@shop/kit'
 import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
 import type { SagaMetrics } from './saga-metrics.ts'
@@ -28,7 +28,7 @@ const staff: Access<Bucket, Scope> = { scopes: ['orders:read'], limit: 'reads' }
 const ownerFilter = (caller: Caller) => (caller.scopes.has('orders:read') ? undefined : (caller.sub ?? undefined))
 
 /** HTTP only: shapes come from contracts/, decisions from orders.ts, errors from the kit. */
-export const orderRoutes = (orders: Orders, saga: SagaMetrics, guard: AppBase<Bucket>['access']) =>
+export const orderRoutes = (orders: Orders, saga: SagaMetrics, guard: AppPlatform<Bucket>['access']) =>
   new Elysia({ prefix: '/orders' })
     .use(requestId()) // the app's own plugin (deduplicated by name): gives the routes `requestId`
     .use(guard)

@@ -1,11 +1,11 @@
-import { serviceApp, type AppBase } from '@shop/kit'
+import { serviceApp, type AppPlatform } from '@shop/kit'
 import { namedSchemas } from '@shop/contracts'
 import type { Bucket } from './config.ts'
 import type { Products } from './products.ts'
 import { productRoutes } from './routes.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = (products: Products, base: AppBase<Bucket>, queue: string) =>
+export const createApp = (products: Products, platform: AppPlatform<Bucket>, queue: string) =>
   serviceApp(
     {
       title: 'product service',
@@ -13,8 +13,8 @@ export const createApp = (products: Products, base: AppBase<Bucket>, queue: stri
       port: 3000,
       schemas: namedSchemas.product,
       tags: [{ name: 'products', description: 'Products and their stock' }],
-      events: { exchange: base.exchange, queue },
+      events: { exchange: platform.exchange, queue },
     },
-    base,
-    productRoutes(products, base.access),
+    platform,
+    productRoutes(products, platform.access),
   )

@@ -1,6 +1,6 @@
 import type { Bus } from '@shop/kit'
 import type { Products } from './products.ts'
-import type { productEvents } from './spec.ts'
+import type { productEvents } from './manifest.ts'
 
 /** product listens to the order side of the saga; its answers leave through the outbox. */
 export function consumeOrderEvents({ bus, products, queue, prefetch }: { bus: Bus<typeof productEvents>; products: Products; queue: string; prefetch: number }) {

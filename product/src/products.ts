@@ -1,6 +1,6 @@
 import { pageLimit, type CreateProduct, type OrderCancelled, type OrderCreated, type PageQuery, type Product, type UpdateProduct } from '@shop/contracts'
 import { conflict, DomainError, notFound, preconditionFailed, toMoney, traceIdsOf, type Log, type OutboxEvent } from '@shop/kit'
-import { newEvent } from './spec.ts'
+import { newEvent } from './manifest.ts'
 import { v7 as uuidv7 } from 'uuid'
 import type { ProductCache } from './cache.ts'
 import { etagOf } from './etag.ts'

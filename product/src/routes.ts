@@ -12,7 +12,7 @@ import {
   ValidationProblem,
 } from '@shop/contracts'
 import type { Scope } from '@shop/contracts'
-import { described, type Access, type AppBase } from '@shop/kit'
+import { described, type Access, type AppPlatform } from '@shop/kit'
 import type { Bucket } from './config.ts'
 import { etagOf, notModified, notModifiedResponse, versionsAllowed } from './etag.ts'
 import type { Products } from './products.ts'
@@ -29,7 +29,7 @@ const noProduct = { description: 'No product with this id (whatever If-Match say
 const changedMeanwhile = described('If-Match names none of the versions: the product changed since it was read; nothing was written. `ETag` is the current one', 'ETag')
 
 /** HTTP only: shapes come from contracts/, decisions from products.ts, errors from the kit. */
-export const productRoutes = (products: Products, guard: AppBase<Bucket>['access']) =>
+export const productRoutes = (products: Products, guard: AppPlatform<Bucket>['access']) =>
   new Elysia({ prefix: '/products' })
     .use(guard)
     .post(

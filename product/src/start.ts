@@ -4,7 +4,7 @@ import { productCache } from './cache.ts'
 import type { ProductConfig } from './config.ts'
 import { consumeOrderEvents } from './events.ts'
 import { createProducts } from './products.ts'
-import { spec } from './spec.ts'
+import { manifest } from './manifest.ts'
 import { createStore } from './store.ts'
 
 /**
@@ -12,11 +12,11 @@ import { createStore } from './store.ts'
  * served by whichever runtime (main.ts on Bun or Deno, the harness in tests).
  */
 export async function startProduct(config: ProductConfig) {
-  const base = await connectService(spec, config, new URL('../migrations/', import.meta.url))
-  const cache = productCache(base.cache)
-  const products = createProducts(createStore(base.sql, base.outbox), cache, base.log)
+  const platform = await connectService(manifest, config, new URL('../migrations/', import.meta.url))
+  const cache = productCache(platform.cache)
+  const products = createProducts(createStore(platform.sql, platform.outbox), cache, platform.log)
   // message handlers write through their own pool, into the same outbox
-  const productsForEvents = createProducts(createStore(base.eventsSql, base.outbox.on(base.eventsSql)), cache, base.log)
-  await base.consumersRunning(consumeOrderEvents({ bus: base.bus, products: productsForEvents, queue: config.queue, prefetch: config.prefetch }))
-  return { ...base, app: createApp(products, base, config.queue) }
+  const productsForEvents = createProducts(createStore(platform.eventsSql, platform.outbox.on(platform.eventsSql)), cache, platform.log)
+  await platform.consumersRunning(consumeOrderEvents({ bus: platform.bus, products: productsForEvents, queue: config.queue, prefetch: config.prefetch }))
+  return { ...platform, app: createApp(products, platform, config.queue) }
 }

@@ -3,7 +3,7 @@
  * is leader of itself at once.
  */
 import { join } from 'node:path'
-import { baseEnv, startDaemon, type Daemon } from './processes.ts'
+import { baseEnv, startDaemon, type Daemon } from './daemons.ts'
 
 export function startEtcd({ client, peer, dir }: { client: number; peer: number; dir: string }): Daemon {
   const url = `http://127.0.0.1:${client}`

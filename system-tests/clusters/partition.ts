@@ -8,7 +8,7 @@
  * tools, clients) are left alone, so an operator can still look at both sides.
  */
 import { writeFileSync, rmSync } from 'node:fs'
-import { run } from './processes.ts'
+import { run } from './daemons.ts'
 
 export type Member = { sourceAddress: string; distPort: number }
 

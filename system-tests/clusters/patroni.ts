@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { accepts } from './processes.ts'
+import { accepts } from './daemons.ts'
 
 const BIN_DIR = '/usr/lib/postgresql/15/bin'
 

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { eventually } from '@shop/testkit'
-import { baseEnv, killOwned, startDaemon, since, type Daemon } from './processes.ts'
+import { baseEnv, killOwned, startDaemon, since, type Daemon } from './daemons.ts'
 import { startEtcd, etcdHealthy } from './etcd.ts'
 import { patroniConfig, isPrimary, member, hasDatabase } from './patroni.ts'
 

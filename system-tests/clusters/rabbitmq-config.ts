@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { baseEnv } from './processes.ts'
+import { baseEnv } from './daemons.ts'
 
 export type NodeSpec = { name: string; port: number; distPort: number; sourceAddress: string; dir: string }
 

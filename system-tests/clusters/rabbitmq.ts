@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { eventually } from '@shop/testkit'
-import { accepts, baseEnv, killOwned, run, startDaemon, since, type Daemon } from './processes.ts'
+import { accepts, baseEnv, killOwned, run, startDaemon, since, type Daemon } from './daemons.ts'
 import { nftPartitions } from './partition.ts'
 import { writeNodeConfig, type NodeSpec } from './rabbitmq-config.ts'
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from 'redis'
 import { eventually } from '@shop/testkit'
-import { accepts, baseEnv, killOwned, startDaemon, since, type Daemon } from './processes.ts'
+import { accepts, baseEnv, killOwned, startDaemon, since, type Daemon } from './daemons.ts'
 
 export type RedisSentinel = {
   sentinels: { host: string; port: number }[]

@@ -15,7 +15,7 @@ import { operatorToken, eventually } from '@shop/testkit'
 import { startRabbitCluster, type RabbitNode } from './rabbitmq.ts'
 import { startPostgresCluster } from './postgres.ts'
 import { startRedisSentinel } from './redis.ts'
-import { since } from './processes.ts'
+import { since } from './daemons.ts'
 import { clusterWorld, type Clusters, type ClusterWorld, type Shape } from './world.ts'
 import { allReports, orderLoad, readLoad, report, verify, type Attempt, type Load, type Verdict } from './workload.ts'
 

@@ -13,7 +13,7 @@ import { eventually } from '@shop/testkit'
 import { startRabbitCluster, type RabbitCluster } from './rabbitmq.ts'
 import { startPostgresCluster, type PostgresCluster } from './postgres.ts'
 import { startRedisSentinel, type RedisSentinel } from './redis.ts'
-import { ownedPids, since } from './processes.ts'
+import { ownedPids, since } from './daemons.ts'
 
 const timings: [string, number | string][] = []
 const note = (what: string, value: number | string) => timings.push([what, value])

@@ -15,7 +15,7 @@ import {
   serviceConfig,
   serviceEnv,
   type Access,
-  type ServiceSpec,
+  type ServiceManifest,
 } from '@shop/kit'
 import { bootInProcess, client, eventually, isolate, mintToken, type Isolated, type Running } from '@shop/testkit'
 
@@ -28,7 +28,7 @@ const NoteAdded = t.Object(
 )
 // what it sends and receives, said once: the consumer is bound to it, the documents list it
 const events = eventCatalog({ 'note.added': NoteAdded }, { sends: ['note.added'], receives: ['note.added'] })
-const spec = { name: 'notes', scopes: { 'notes:write': 'add notes' }, events } satisfies ServiceSpec
+const manifest = { name: 'notes', scopes: { 'notes:write': 'add notes' }, events } satisfies ServiceManifest
 const buckets = { writes: { default: 100, description: 'notes added per caller per window' } }
 const Config = t.Object({ ...serviceEnv({ port: 4000, database: 'notes', cachePrefix: 'notes:' }), ...limitEnv(buckets), NOTES_QUEUE: t.String() })
 const noteAdded = eventConstructor(events)
@@ -42,17 +42,17 @@ const heard: string[] = []
 async function startNotes(env: Record<string, string>): Promise<Notes> {
   const c = readEnv(Config, env)
   const config = serviceConfig(c, c.NOTES_QUEUE, buckets)
-  const base = await connectService(spec, config, pathToFileURL(`${migrations}/`))
-  await base.bus.consume({
+  const platform = await connectService(manifest, config, pathToFileURL(`${migrations}/`))
+  await platform.bus.consume({
     queue: config.queue,
     handle: async ({ event }) => void heard.push(event.noteId),
   })
   const writer: Access<keyof typeof buckets> = { scopes: ['notes:write'], limit: 'writes' }
-  const routes = new Elysia({ prefix: '/notes' }).use(base.access).post(
+  const routes = new Elysia({ prefix: '/notes' }).use(platform.access).post(
     '',
     async ({ body, set }) => {
       const id = crypto.randomUUID()
-      await base.outbox.transaction(async (tx, events) => {
+      await platform.outbox.transaction(async (tx, events) => {
         await tx`insert into notes (id, text) values (${id}, ${body.text})`
         events.add(noteAdded('note.added', { noteId: id, text: body.text }))
       })
@@ -62,8 +62,8 @@ async function startNotes(env: Record<string, string>): Promise<Notes> {
     { body: t.Object({ text: t.String({ minLength: 1 }) }), access: writer, detail: { operationId: 'addNote', tags: ['notes'] } },
   )
   const docs = { title: 'notes', description: 'Notes.', port: 4000, schemas: {}, tags: [{ name: 'notes', description: 'Notes' }] }
-  const app = serviceApp({ ...docs, events: { exchange: config.exchange, queue: config.queue } }, base, routes)
-  return { stop: base.stop, app: app as unknown as Notes['app'] }
+  const app = serviceApp({ ...docs, events: { exchange: config.exchange, queue: config.queue } }, platform, routes)
+  return { stop: platform.stop, app: app as unknown as Notes['app'] }
 }
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { Events, Scopes, ServiceScopes } from '@shop/contracts'
 import { access, createVerifier } from '@shop/kit/security'
-import { eventCatalog, type AppBase } from '@shop/kit'
+import { eventCatalog, type AppPlatform } from '@shop/kit'
 import { createLog, createMetrics, createTracing } from '@shop/kit/observability'
 import type { LimitSettings } from '@shop/kit/service'
 import { createApp as productApp } from '@shop/product/app'
@@ -19,9 +19,9 @@ const log = createLog('generate', 'silent')
 const limits = { windowSeconds: 60, perWindow: { services: 1 }, batched: [], authFailures: 1 } as unknown as LimitSettings<never>
 // (the OpenAPI document is all it reads: no events needed)
 const vocabulary = { scopes: Scopes, serviceScopes: ServiceScopes, events: eventCatalog(Events, { sends: [], receives: [] }) }
-const base = <B extends string>(): AppBase<B> => ({
+const platform = <B extends string>(): AppPlatform<B> => ({
   log,
-  checks: {} as AppBase['checks'],
+  checks: {} as AppPlatform['checks'],
   health: { failing: () => undefined, consumers: () => ({}) },
   vocabulary,
   exchange: 'shop.events',
@@ -38,7 +38,7 @@ export const typesFrom = async (doc: unknown) =>
 export const generatedFile = (service: 'product' | 'order') => join(import.meta.dir, `${service}-api.ts`)
 
 if (import.meta.main) {
-  const apps = { product: productApp({} as never, base(), 'q'), order: orderApp({ orders: {} as never, saga: {} as never, base: base(), queue: 'q' }) }
+  const apps = { product: productApp({} as never, platform(), 'q'), order: orderApp({ orders: {} as never, saga: {} as never, platform: platform(), queue: 'q' }) }
   for (const [service, app] of Object.entries(apps)) {
     const doc = await (await app.handle(new Request('http://localhost/docs/json'))).json()
     await Bun.write(generatedFile(service as 'product' | 'order'), await typesFrom(doc))

@@ -1,5 +1,5 @@
 import { CustomerId, Events, Scopes, ServiceScopes } from '@shop/contracts'
-import { eventCatalog, eventConstructor, type ServiceSpec } from '@shop/kit'
+import { eventCatalog, eventConstructor, type ServiceManifest } from '@shop/kit'
 
 /**
  * What order sends and receives, said once: it publishes order.created and order.cancelled and
@@ -12,7 +12,7 @@ export const orderEvents = eventCatalog(Events, { sends: ['order.created', 'orde
  * What order tells the kit about itself: the shop's scopes (and the one only services hold), a
  * token's `sub` is a customer id, and its events.
  */
-export const spec = { name: 'order', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: orderEvents } satisfies ServiceSpec
+export const manifest = { name: 'order', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: orderEvents } satisfies ServiceManifest
 
 /** A new event order sends, its body checked against the contract at compile time. */
 export const newEvent = eventConstructor(orderEvents)

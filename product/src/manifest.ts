@@ -1,5 +1,5 @@
 import { CustomerId, Events, Scopes, ServiceScopes } from '@shop/contracts'
-import { eventCatalog, eventConstructor, type ServiceSpec } from '@shop/kit'
+import { eventCatalog, eventConstructor, type ServiceManifest } from '@shop/kit'
 
 /**
  * What product sends and receives, said once: it answers order.created with stock.reserved or
@@ -12,7 +12,7 @@ export const productEvents = eventCatalog(Events, { sends: ['stock.reserved', 's
  * What product tells the kit about itself: the shop's scopes (and the one only services hold), a
  * token's `sub` is a customer id, and its events.
  */
-export const spec = { name: 'product', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: productEvents } satisfies ServiceSpec
+export const manifest = { name: 'product', scopes: Scopes, serviceScopes: ServiceScopes, subject: CustomerId, events: productEvents } satisfies ServiceManifest
 
 /** A new event product sends, its body checked against the contract at compile time. */
 export const newEvent = eventConstructor(productEvents)
