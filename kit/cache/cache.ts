@@ -28,16 +28,24 @@ type Entry = { g: string; v: unknown }
  * write never sees the old value. Counters do not expire (one small key per product), so a
  * generation is never reused; entries do, after `ttlSeconds`.
  */
-export function createCache(
-  redis: Redis,
-  prefix: string,
-  ttlSeconds: number,
-  log: Log,
-  metrics?: Metrics,
-  nearLimits: NearCacheLimits = { maxEntries: 0, maxBytes: 0 },
-): Cache {
+export function createCache({
+  redis,
+  prefix,
+  ttlSeconds,
+  log,
+  metrics,
+  nearLimits = { maxEntries: 0, maxBytes: 0 },
+}: {
+  redis: Redis
+  prefix: string
+  ttlSeconds: number
+  log: Log
+  metrics?: Metrics
+  /** no entries (the default): no near cache */
+  nearLimits?: NearCacheLimits
+}): Cache {
   // hot entries also in process memory, dropped the moment Redis says they changed
-  const near = nearLimits.maxEntries > 0 ? createNearCache(redis.url, nearLimits, log, metrics) : undefined
+  const near = nearLimits.maxEntries > 0 ? createNearCache({ url: redis.url, limits: nearLimits, log, metrics }) : undefined
   const { client, warn } = redis
   const genKey = (ns: string) => `${prefix}${ns}:gen`
   const entryKey = (ns: string, variant: string) => `${prefix}${ns}:${variant}`

@@ -28,7 +28,7 @@ export type NearCacheLimits = { maxEntries: number; maxBytes: number }
  * the caller goes to the database. A connection that dies silently is found by that same PING:
  * one not answered within a second drops everything and sends the read to the database.
  */
-export function createNearCache(url: string, limits: NearCacheLimits, log: Log, metrics?: Metrics) {
+export function createNearCache({ url, limits, log, metrics }: { url: string; limits: NearCacheLimits; log: Log; metrics?: Metrics }) {
   // Under Sentinel (`url` is connectRedis's redis-sentinel:// address) the near cache turns
   // itself off and every read is one MGET on the master: the tracking connection would have to
   // follow the master too, and a read would have to prove it still talks to the master (a

@@ -158,15 +158,15 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-/** A service's database, created when missing and migrated, behind a pool of `max` connections. */
-export async function openMigrated(url: string, max: number, migrations: URL, timeouts?: DbTimeouts) {
+/** A service's database, created when missing and migrated, behind a pool of `poolMax` connections. */
+export async function openMigrated({ url, poolMax, migrations, timeouts }: { url: string; poolMax: number; migrations: URL; timeouts?: DbTimeouts }) {
   await ensureDatabase(url)
   // migrations run on a session of their own without the timeouts: building an index on a big
   // table may take long, and replicas starting together wait on the advisory lock
   const migrator = connectDb(url, 1)
   try {
     const { applied, ahead } = await migrateAndTell(migrator, migrations)
-    return { sql: connectDb(url, max, timeouts), applied, ahead }
+    return { sql: connectDb(url, poolMax, timeouts), applied, ahead }
   } finally {
     await migrator.end({ timeout: 5 })
   }

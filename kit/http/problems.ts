@@ -126,7 +126,7 @@ export const problems = (log: Log, maxBodyBytes: number) =>
     .onError({ as: 'global' }, ({ code, error, set, request, path }) => {
       const requestId = typeof set.headers['x-request-id'] === 'string' ? set.headers['x-request-id'] : undefined
       const base = { instance: path, requestId }
-      const reply = (status: number, slug: string, title: string, extra: Partial<Problem> = {}) =>
+      const reply = ({ status, slug, title, extra = {} }: { status: number; slug: string; title: string; extra?: Partial<Problem> }) =>
         problemResponse({ type: PROBLEM_BASE + slug, title, status, ...base, ...extra }, set.headers, request)
 
       // a DomainError thrown while parsing arrives wrapped in Elysia's ParseError
@@ -135,31 +135,34 @@ export const problems = (log: Log, maxBodyBytes: number) =>
         if (domain.retryAfterSeconds) set.headers['retry-after'] = String(domain.retryAfterSeconds)
         Object.assign(set.headers, domain.headers)
         const errors = domain.fields.length ? { errors: domain.fields } : {}
-        return reply(statusOfKind[domain.kind], domain.kind.toLowerCase(), domain.message, errors)
+        return reply({ status: statusOfKind[domain.kind], slug: domain.kind.toLowerCase(), title: domain.message, extra: errors })
       }
       switch (code) {
         case 'VALIDATION': {
           if (error.type === 'response') break
           const errors = fieldErrors(error)
           const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ')
-          return reply(400, 'validation', 'Request is not valid', { detail, errors })
+          return reply({ status: 400, slug: 'validation', title: 'Request is not valid', extra: { detail, errors } })
         }
         case 'PARSE':
-          return reply(400, 'malformed-body', 'Body is not valid JSON', {
-            errors: [{ field: 'body', message: 'could not be parsed as JSON' }],
+          return reply({
+            status: 400,
+            slug: 'malformed-body',
+            title: 'Body is not valid JSON',
+            extra: { errors: [{ field: 'body', message: 'could not be parsed as JSON' }] },
           })
         case 'NOT_FOUND':
-          return reply(404, 'not-found', `No route for ${request.method} ${path}`)
+          return reply({ status: 404, slug: 'not-found', title: `No route for ${request.method} ${path}` })
         case 'INVALID_COOKIE_SIGNATURE':
         case 'INVALID_FILE_TYPE':
-          return reply(400, 'bad-request', 'Request is not valid')
+          return reply({ status: 400, slug: 'bad-request', title: 'Request is not valid' })
       }
       if (isTransient(error)) {
         // a dependency is away (database restarting, say): the client may simply try again
         log.warn('dependency unavailable', { requestId, method: request.method, path, err: String(error) })
         set.headers['retry-after'] = '2'
-        return reply(503, 'unavailable', 'A dependency is unavailable; try again shortly')
+        return reply({ status: 503, slug: 'unavailable', title: 'A dependency is unavailable; try again shortly' })
       }
       log.error('unhandled error', { requestId, method: request.method, path, error })
-      return reply(500, 'internal', 'Internal error', { detail: 'The failure was logged with this request id.' })
+      return reply({ status: 500, slug: 'internal', title: 'Internal error', extra: { detail: 'The failure was logged with this request id.' } })
     })

@@ -25,7 +25,7 @@ const ANONYMOUS: Caller = { sub: null, scopes: new Set() }
 // the oldest be forgotten, never the memory grow
 const MAX_TRACKED_ADDRESSES = 10_000
 
-const tooMany = (what: string, limit: number, window: number, started: number) => {
+const tooMany = ({ what, limit, window, started }: { what: string; limit: number; window: number; started: number }) => {
   const reset = Math.max(1, started + window - Math.floor(Date.now() / 1000))
   return new DomainError('TooManyRequests', `More than ${limit} ${what} in ${window} s; try again in ${reset} s`, [], reset, {
     'ratelimit-limit': String(limit),
@@ -49,7 +49,7 @@ function refusedTokens(cache: Counts, limits: LimitSettings, log: Log) {
   return {
     stopIfOver(address: string) {
       const seen = known.get(address)
-      if (seen && seen.started === windowOf(window) && seen.count >= limit) throw tooMany('refused tokens', limit, window, seen.started)
+      if (seen && seen.started === windowOf(window) && seen.count >= limit) throw tooMany({ what: 'refused tokens', limit, window, started: seen.started })
     },
     async count(address: string) {
       const started = windowOf(window)
@@ -78,14 +78,28 @@ function refusedTokens(cache: Counts, limits: LimitSettings, log: Log) {
  * cache), it never refuses them for that. A caller is its token's `sub`, or, without a token,
  * its client address (`clientOf`: the peer, or what a trusted proxy reports).
  */
-export function access<B extends string>(verify: Verifier, cache: Counts, limits: LimitSettings<B>, log: Log, clientOf: RequestClient, metrics?: Metrics) {
+export function access<B extends string>({
+  verify,
+  counts,
+  limits,
+  log,
+  clientOf,
+  metrics,
+}: {
+  verify: Verifier
+  counts: Counts
+  limits: LimitSettings<B>
+  log: Log
+  clientOf: RequestClient
+  metrics?: Metrics
+}) {
   type Bucket = B | 'services'
   // the hot buckets (reads, and services calling each other) are counted here and sent to Redis
   // in batches; the others stay exact, one round trip each
-  const batched = batchedCount(cache)
+  const batched = batchedCount(counts)
   const hot = new Set<string>([...limits.batched, 'services'])
-  const counterOf = (bucket: Bucket) => (hot.has(bucket) ? batched : cache.count)
-  const refused = refusedTokens(cache, limits, log)
+  const counterOf = (bucket: Bucket) => (hot.has(bucket) ? batched : counts.count)
+  const refused = refusedTokens(counts, limits, log)
   const failures = metrics?.counter('shop_auth_failures_total', 'Bearer tokens refused, by reason (limited: refused unread, the address being over its limit)', ['reason'])
 
   async function charge(bucket: Bucket, who: string) {
@@ -95,7 +109,7 @@ export function access<B extends string>(verify: Verifier, cache: Counts, limits
     const used = await counterOf(bucket)(`rl:${bucket}:${who}:${started}`, window)
     if (used === undefined || used <= limit) return
     log.info('rate limited', { bucket, who, used, limit })
-    throw tooMany('requests', limit, window, started)
+    throw tooMany({ what: 'requests', limit, window, started })
   }
 
   /** A token not seen lately: refused unread when its address is over the limit, counted when refused. */

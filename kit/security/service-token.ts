@@ -31,17 +31,26 @@ export type ServiceCredential = { kind: 'client-credentials' | 'own-key'; author
 const LIFETIME_SECONDS = 300
 const RENEW_BEFORE_MS = 60_000
 
-export function serviceCredential(
-  name: string,
-  scope: string,
-  settings: ServiceCredentialSettings,
-  log: Log,
+export function serviceCredential({
+  name,
+  scope,
+  settings,
+  log,
   timeoutMs = 2000,
-): ServiceCredential | undefined {
+}: {
+  /** the calling service: `iss` and `sub` of a token it signs itself */
+  name: string
+  /** the scope the token asks for */
+  scope: string
+  settings: ServiceCredentialSettings
+  log: Log
+  /** the longest the identity provider may take to answer a client credentials grant */
+  timeoutMs?: number
+}): ServiceCredential | undefined {
   if (settings.tokenUrl) {
     if (!settings.clientId || !settings.clientSecret)
       throw new Error('invalid configuration: SERVICE_TOKEN_URL needs SERVICE_CLIENT_ID and SERVICE_CLIENT_SECRET')
-    return { kind: 'client-credentials', authorization: renewing(() => clientCredentials(settings, scope, timeoutMs, log)) }
+    return { kind: 'client-credentials', authorization: renewing(() => clientCredentials({ settings, scope, timeoutMs, log })) }
   }
   if (settings.privateJwk) {
     let jwk: JWK
@@ -89,15 +98,25 @@ function renewing(fetchToken: () => Promise<{ token: string; expiresAt: number }
   }
 }
 
-async function clientCredentials(s: ServiceCredentialSettings, scope: string, timeoutMs: number, log: Log) {
+async function clientCredentials({
+  settings,
+  scope,
+  timeoutMs,
+  log,
+}: {
+  settings: ServiceCredentialSettings
+  scope: string
+  timeoutMs: number
+  log: Log
+}) {
   // RFC 6749 2.3.1: client id and secret form-encoded, then Basic
-  const basic = btoa(`${encodeURIComponent(s.clientId!)}:${encodeURIComponent(s.clientSecret!)}`)
+  const basic = btoa(`${encodeURIComponent(settings.clientId!)}:${encodeURIComponent(settings.clientSecret!)}`)
   let res: Response
   try {
-    res = await fetch(s.tokenUrl!, {
+    res = await fetch(settings.tokenUrl!, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope, audience: s.audience }),
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope, audience: settings.audience }),
       signal: AbortSignal.timeout(timeoutMs),
     })
   } catch (err) {

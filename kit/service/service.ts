@@ -50,7 +50,7 @@ export type ServiceManifest<C extends EventCatalog = EventCatalog> = {
 export async function connectService<B extends string, C extends EventCatalog = EventCatalog>(manifest: ServiceManifest<C>, config: Config<B>, migrations: URL) {
   const { name } = manifest
   const log = createLog(name, config.logLevel as LogLevel)
-  const { sql, applied, ahead } = await openMigrated(config.databaseUrl, config.dbPoolMax, migrations, config.dbTimeouts)
+  const { sql, applied, ahead } = await openMigrated({ url: config.databaseUrl, poolMax: config.dbPoolMax, migrations, timeouts: config.dbTimeouts })
   // message handlers get their own pool: a burst of events queued on one hot row must never
   // leave HTTP requests waiting for a connection
   const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax, config.dbTimeouts)
@@ -60,7 +60,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
   const metrics = createMetrics(name)
   const instruments = { tracing, metrics }
   const redis = connectRedis(config.redisUrl, log, config.redisSentinel)
-  const cache = createCache(redis, config.cachePrefix, config.cacheTtlSeconds, log, metrics, config.nearCache)
+  const cache = createCache({ redis, prefix: config.cachePrefix, ttlSeconds: config.cacheTtlSeconds, log, metrics, nearLimits: config.nearCache })
   const bus = createBus({
     url: config.amqpUrl,
     exchange: config.exchange,
@@ -80,7 +80,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
   // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
   const clientOf = requestClient(clientAddress(trustedProxies(config.trustedProxies)))
   const verifier = createVerifier(config.auth, { scopes: Object.keys(manifest.scopes), serviceScopes: manifest.serviceScopes, subject: manifest.subject })
-  const guard = access(verifier, exactCounts(redis, config.cachePrefix), config.limits, log, clientOf, metrics)
+  const guard = access({ verify: verifier, counts: exactCounts(redis, config.cachePrefix), limits: config.limits, log, clientOf, metrics })
   const checks = {
     postgres: async () => sql`select 1`,
     redis: redis.check,
@@ -104,7 +104,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
     access: guard,
     clientOf,
     /** this service's own credential for calling another one with `scope`; undefined when none is configured */
-    credentialFor: (scope: string) => serviceCredential(name, scope, config.serviceCredential, log),
+    credentialFor: (scope: string) => serviceCredential({ name, scope, settings: config.serviceCredential, log }),
     tracing,
     metrics,
     vocabulary: { scopes: manifest.scopes, serviceScopes: manifest.serviceScopes, events: manifest.events } satisfies DocVocabulary,
@@ -170,7 +170,7 @@ export function serviceApp(
 export async function migrateOnly(name: string, config: Pick<Config, 'databaseUrl' | 'logLevel'>, migrations: URL): Promise<never> {
   const log = createLog(name, config.logLevel as LogLevel)
   try {
-    const { sql, applied, ahead } = await openMigrated(config.databaseUrl, 1, migrations)
+    const { sql, applied, ahead } = await openMigrated({ url: config.databaseUrl, poolMax: 1, migrations })
     if (ahead.length) log.warn('the database has migrations this release does not know (a rollback?); they only add, so this release runs on it', { ahead })
     log.info('migrated', { applied })
     await sql.end({ timeout: 5 })

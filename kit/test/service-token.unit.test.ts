@@ -10,7 +10,7 @@ describe("a service's own credential", () => {
   it('when signed with its own key, then the token names the service, carries the scope, lives minutes, and is reused', async () => {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true })
     const privateJwk = JSON.stringify({ ...(await exportJWK(privateKey)), alg: 'ES256' })
-    const credential = serviceCredential('order', 'things:check', { privateJwk, audience: 'shop' }, log)!
+    const credential = serviceCredential({ name: 'order', scope: 'things:check', settings: { privateJwk, audience: 'shop' }, log })!
     expect(credential.kind).toBe('own-key')
     const header = await credential.authorization()
     const token = header.slice('Bearer '.length)
@@ -22,7 +22,13 @@ describe("a service's own credential", () => {
   })
 
   it('when the identity provider is unreachable, then the call fails as Unavailable (a 503 with Retry-After), never hangs', async () => {
-    const credential = serviceCredential('order', 'things:check', { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'a', clientSecret: 'b', audience: 'shop' }, log, 500)!
+    const credential = serviceCredential({
+      name: 'order',
+      scope: 'things:check',
+      settings: { tokenUrl: 'http://127.0.0.1:9/token', clientId: 'a', clientSecret: 'b', audience: 'shop' },
+      log,
+      timeoutMs: 500,
+    })!
     const err = await credential.authorization().catch((e: unknown) => e)
     expect(err).toBeInstanceOf(DomainError)
     expect((err as DomainError).kind).toBe('Unavailable')
@@ -30,8 +36,8 @@ describe("a service's own credential", () => {
   })
 
   it('when nothing is configured, then there is no credential; when half of client credentials is, then the start fails', () => {
-    expect(serviceCredential('order', 'things:check', { audience: 'shop' }, log)).toBeUndefined()
-    expect(() => serviceCredential('order', 's', { tokenUrl: 'http://idp/token', audience: 'shop' }, log)).toThrow('SERVICE_CLIENT_ID')
-    expect(() => serviceCredential('order', 's', { privateJwk: '{"kty":"EC"}', audience: 'shop' }, log)).toThrow('SERVICE_PRIVATE_JWK')
+    expect(serviceCredential({ name: 'order', scope: 'things:check', settings: { audience: 'shop' }, log })).toBeUndefined()
+    expect(() => serviceCredential({ name: 'order', scope: 's', settings: { tokenUrl: 'http://idp/token', audience: 'shop' }, log })).toThrow('SERVICE_CLIENT_ID')
+    expect(() => serviceCredential({ name: 'order', scope: 's', settings: { privateJwk: '{"kty":"EC"}', audience: 'shop' }, log })).toThrow('SERVICE_PRIVATE_JWK')
   })
 })

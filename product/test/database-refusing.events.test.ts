@@ -24,7 +24,7 @@ describe('when its database refuses connections for a while', () => {
       await admin.unsafe(`alter database "${database}" allow_connections false`)
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`
       const before = await failedAttempts()
-      await publish(w.iso, 'order.created', event)
+      await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
       // well past the three attempts a deterministic failure gets
       await eventually(async () => (await failedAttempts()) - before >= 6, { timeout: 20_000, what: 'six failed attempts' })
       expect(await queueDepth(w.iso, deadLetterQueue(w.iso, w.iso.queues.product))).toBe(0)

@@ -29,7 +29,7 @@ describe('dead letters an operator can replay', () => {
     // the fault: the table the stock take needs is missing, so every attempt fails for good
     await w.db`alter table reservations rename to reservations_away`
     try {
-      await publish(w.iso, 'order.created', event, { 'x-request-id': 'dlq-test' })
+      await publish({ iso: w.iso, routingKey: 'order.created', payload: event, headers: { 'x-request-id': 'dlq-test' } })
       await eventually(async () => (await queueDepth(w.iso, deadLetterQueue(w.iso, w.iso.queues.product))) === 1, {
         timeout: 20_000,
         what: 'the message dead-lettered',
@@ -53,7 +53,7 @@ describe('dead letters an operator can replay', () => {
     expect(await queueDepth(w.iso, deadLetterQueue(w.iso, w.iso.queues.product))).toBe(0)
 
     // replaying the same message again (as a second operator might) changes nothing
-    await publish(w.iso, 'order.created', event, { 'x-request-id': 'dlq-test' })
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event, headers: { 'x-request-id': 'dlq-test' } })
     await eventually(() => answers.matching('stock.reserved', (e) => e.orderId === event.orderId).length === 2, { what: 'the repeated answer' })
     expect((await w.db`select qty from products where id = ${p.id}`)[0]!.qty).toBe(3)
     expect((await w.db`select count(*)::int as n from reservations where order_id = ${event.orderId}`)[0]!.n).toBe(1)
@@ -61,7 +61,7 @@ describe('dead letters an operator can replay', () => {
   }, 60_000)
 
   it('when purged, then the dead-letter queue is empty', async () => {
-    await publish(w.iso, 'order.created', '{ not json')
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: '{ not json' })
     await eventually(async () => (await queueDepth(w.iso, deadLetterQueue(w.iso, w.iso.queues.product))) === 1, { what: 'the poison message dead-lettered' })
     expect(dlq('purge')).toContain('dropped 1 message')
     expect(await queueDepth(w.iso, deadLetterQueue(w.iso, w.iso.queues.product))).toBe(0)

@@ -45,7 +45,7 @@ describe('GET /products/:id through the cache', () => {
     const { body: p } = await w.api.post('/products', newProduct({ qty: 10 }))
     await get(p.id)
     expect((await get(p.id)).headers.get('x-cache')).toBe('HIT')
-    await publish(w.iso, 'order.created', eventOf('order.created', { orderId: crypto.randomUUID(), productId: p.id, qty: 3 }))
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: eventOf('order.created', { orderId: crypto.randomUUID(), productId: p.id, qty: 3 }) })
     const read = await eventually(async () => {
       const r = await get(p.id)
       return r.body.qty === 7 && r
@@ -55,7 +55,7 @@ describe('GET /products/:id through the cache', () => {
 
   it('when a write lands while a slow read is loading, then the slow read cannot cache the old value', async () => {
     const redis = connectRedis(w.iso.infra.redisUrl, createLog('test', 'silent'))
-    const cache = createCache(redis, `${w.iso.id}:race:`, 60, createLog('test', 'silent'))
+    const cache = createCache({ redis, prefix: `${w.iso.id}:race:`, ttlSeconds: 60, log: createLog('test', 'silent') })
     await eventually(() => redis.check().then(() => true), { what: 'redis connected' })
     let release!: () => void
     const loading = new Promise<void>((r) => (release = r))

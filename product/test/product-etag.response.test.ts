@@ -11,7 +11,7 @@ const get = (id: string) => w.api.get(`/products/${id}`)
 /** an order of `qty` of the product, as order.created arrives from the broker; returns once it is decided */
 async function orderArrives(productId: string, qty: number) {
   const event = eventOf('order.created', { orderId: crypto.randomUUID(), productId, qty })
-  await publish(w.iso, 'order.created', event)
+  await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
   await eventually(async () => (await w.db`select 1 from reservations where order_id = ${event.orderId}`).length === 1, { what: 'the stock taken' })
   return event
 }
@@ -66,7 +66,7 @@ describe.each(runtimes)('on %s', (runtime) => {
       expect(taken.headers.get('etag')).toBe(tagOf(2))
       expect(taken.headers.get('etag')).not.toBe(before.headers.get('etag'))
 
-      await publish(w.iso, 'order.cancelled', eventOf('order.cancelled', { orderId: order.orderId, productId: p.id, qty: 3 }))
+      await publish({ iso: w.iso, routingKey: 'order.cancelled', payload: eventOf('order.cancelled', { orderId: order.orderId, productId: p.id, qty: 3 }) })
       const released = await eventually(async () => {
         const res = await get(p.id)
         return res.body.qty === 10 && res

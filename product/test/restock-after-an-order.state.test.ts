@@ -13,7 +13,7 @@ let w: ProductWorld
 const stockOf = async (id: string) => (await w.db`select qty, version from products where id = ${id}`)[0] as { qty: number; version: number }
 async function orderTakes(productId: string, qty: number) {
   const orderId = crypto.randomUUID()
-  await publish(w.iso, 'order.created', eventOf('order.created', { orderId, productId, qty }))
+  await publish({ iso: w.iso, routingKey: 'order.created', payload: eventOf('order.created', { orderId, productId, qty }) })
   await eventually(async () => (await w.db`select status from reservations where order_id = ${orderId}`)[0]?.status === 'reserved', {
     what: 'the order reserved',
   })

@@ -19,7 +19,7 @@ describe('order.created -> take stock', () => {
   it('when an order fits the stock, then stock drops and stock.reserved carries the request id', async () => {
     const { body: p } = await w.api.post('/products', newProduct({ qty: 10 }))
     const event = created(p.id, 3)
-    await publish(w.iso, 'order.created', event, { 'x-request-id': 'req-take-1' })
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event, headers: { 'x-request-id': 'req-take-1' } })
     const outcome = await outcomeOf(event.orderId)
     expect(outcome.routingKey).toBe('stock.reserved')
     expectSchema(StockReserved, outcome.event)
@@ -31,13 +31,13 @@ describe('order.created -> take stock', () => {
   it('when the same event is delivered twice, then stock is taken once and every answer says the same', async () => {
     const { body: p } = await w.api.post('/products', newProduct({ qty: 10 }))
     const event = created(p.id, 4)
-    await publish(w.iso, 'order.created', event)
-    await publish(w.iso, 'order.created', event)
-    await publish(w.iso, 'order.created', { ...event, eventId: crypto.randomUUID() }) // same order, new event id
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: { ...event, eventId: crypto.randomUUID() } }) // same order, new event id
     await outcomeOf(event.orderId)
     await eventually(async () => (await w.db`select count(*)::int as n from reservations where order_id = ${event.orderId}`)[0]!.n === 1)
     const sentinel = created(p.id, 1)
-    await publish(w.iso, 'order.created', sentinel) // processed after the duplicates: when it is done, they are too
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: sentinel }) // processed after the duplicates: when it is done, they are too
     await outcomeOf(sentinel.orderId)
     expect(await stockOf(p.id)).toBe(5)
     // each delivery is answered (an order whose answer was lost may ask again), always alike
@@ -48,7 +48,7 @@ describe('order.created -> take stock', () => {
   it('when the stock is too low, then stock.rejected says so and stock is unchanged', async () => {
     const { body: p } = await w.api.post('/products', newProduct({ qty: 2 }))
     const event = created(p.id, 3)
-    await publish(w.iso, 'order.created', event)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
     const outcome = await outcomeOf(event.orderId)
     expect(outcome.routingKey).toBe('stock.rejected')
     expectSchema(StockRejected, outcome.event)
@@ -58,7 +58,7 @@ describe('order.created -> take stock', () => {
 
   it('when the product does not exist, then stock.rejected says product_not_found', async () => {
     const event = created(crypto.randomUUID(), 1)
-    await publish(w.iso, 'order.created', event)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
     const outcome = await outcomeOf(event.orderId)
     expect(outcome.event).toMatchObject({ reason: 'product_not_found' })
   })
@@ -66,7 +66,7 @@ describe('order.created -> take stock', () => {
   it('when 200 orders race for a stock of 50, then exactly 50 are reserved and stock ends at 0', async () => {
     const { body: p } = await w.api.post('/products', newProduct({ qty: 50 }))
     const events = Array.from({ length: 200 }, () => created(p.id, 1))
-    await Promise.all(events.map((e) => publish(w.iso, 'order.created', e)))
+    await Promise.all(events.map((e) => publish({ iso: w.iso, routingKey: 'order.created', payload: e })))
     const ids = new Set(events.map((e) => e.orderId))
     await eventually(() => probe.seen.filter((c) => ids.has(c.event.orderId)).length === 200, { timeout: 20_000, what: '200 outcomes' })
     const outcomes = probe.seen.filter((c) => ids.has(c.event.orderId))
@@ -78,12 +78,12 @@ describe('order.created -> take stock', () => {
   it('when a message is poison, then it is dead-lettered and consumption goes on', async () => {
     const dlq = deadLetterQueue(w.iso, w.iso.queues.product)
     const before = await queueDepth(w.iso, dlq)
-    await publish(w.iso, 'order.created', '{"not": "an order"')
-    await publish(w.iso, 'order.created', { eventId: 'x', qty: -1 })
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: '{"not": "an order"' })
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: { eventId: 'x', qty: -1 } })
     await eventually(async () => (await queueDepth(w.iso, dlq)) === before + 2, { what: 'two messages in the DLQ' })
     const { body: p } = await w.api.post('/products', newProduct({ qty: 1 }))
     const event = created(p.id, 1)
-    await publish(w.iso, 'order.created', event)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
     expect((await outcomeOf(event.orderId)).routingKey).toBe('stock.reserved')
   })
 })
@@ -92,16 +92,16 @@ describe('order.cancelled -> put stock back', () => {
   it('when a reserved order is cancelled twice, then its stock comes back once', async () => {
     const { body: p } = await w.api.post('/products', newProduct({ qty: 5 }))
     const event = created(p.id, 2)
-    await publish(w.iso, 'order.created', event)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
     await outcomeOf(event.orderId)
     const cancel = eventOf('order.cancelled', { orderId: event.orderId, productId: p.id, qty: 2 })
-    await publish(w.iso, 'order.cancelled', cancel)
-    await publish(w.iso, 'order.cancelled', { ...cancel, eventId: crypto.randomUUID() })
+    await publish({ iso: w.iso, routingKey: 'order.cancelled', payload: cancel })
+    await publish({ iso: w.iso, routingKey: 'order.cancelled', payload: { ...cancel, eventId: crypto.randomUUID() } })
     await eventually(async () => (await stockOf(p.id)) === 5, { what: 'stock back to 5' })
     await eventually(async () => (await w.db`select status from reservations where order_id = ${event.orderId}`)[0]?.status === 'released')
     // a later order still sees exactly 5
     const after = created(p.id, 5)
-    await publish(w.iso, 'order.created', after)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: after })
     expect((await outcomeOf(after.orderId)).routingKey).toBe('stock.reserved')
     expect(await stockOf(p.id)).toBe(0)
   })

@@ -150,7 +150,7 @@ describe('when the broker closes a consumer channel that held a delivery too lon
       await admin.unsafe(`alter database "${database}" allow_connections false`)
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`
       const event = eventOf('order.created', { orderId: crypto.randomUUID(), productId: p.id, qty: 2 })
-      await publish(own, 'order.created', event)
+      await publish({ iso: own, routingKey: 'order.created', payload: event })
       // the handler retries; the broker closes its channel after 2 s unacked; the consumer comes back
       const running = svc
       await eventually(async () => (await metric(running, 'shop_consumer_restores_total')) - restoresBefore >= 1, {

@@ -11,7 +11,18 @@ export const eventOf = <K extends EventName>(_name: K, fields: Omit<EventOf<K>, 
   ({ eventId: randomUUID(), occurredAt: new Date().toISOString(), version: 1, ...fields }) as EventOf<K>
 
 /** Publishes to this run's exchange as a service would (persistent, confirmed). */
-export async function publish(iso: Isolated, routingKey: string, payload: unknown, headers: Record<string, string> = {}) {
+export async function publish({
+  iso,
+  routingKey,
+  payload,
+  headers = {},
+}: {
+  iso: Isolated
+  routingKey: string
+  /** an event, or a string or Buffer sent as it is (for malformed messages) */
+  payload: unknown
+  headers?: Record<string, string>
+}) {
   const ch = await iso.channel()
   const content = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload))
   const messageId = (payload as { eventId?: string } | undefined)?.eventId

@@ -8,17 +8,25 @@ type Options = { body?: unknown; raw?: string; headers?: Record<string, string> 
 export type ClientOptions = { token?: string | null }
 
 /** fetch with JSON in and out; `raw` sends a body exactly as given (for malformed input). */
-export async function call<T = any>(base: string, method: string, path: string, opts: Options & ClientOptions = {}): Promise<Reply<T>> {
-  const headers: Record<string, string> = { ...opts.headers }
-  const token = opts.token === undefined ? await operatorToken() : opts.token
-  if (token !== null && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) headers.authorization = `Bearer ${token}`
-  let body: string | undefined
-  if (opts.raw !== undefined) body = opts.raw
-  else if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body)
-    headers['content-type'] ??= 'application/json'
+export async function call<T = any>({
+  base,
+  method,
+  path,
+  body,
+  raw,
+  headers,
+  token,
+}: { base: string; method: string; path: string } & Options & ClientOptions): Promise<Reply<T>> {
+  const sent: Record<string, string> = { ...headers }
+  const bearer = token === undefined ? await operatorToken() : token
+  if (bearer !== null && !Object.keys(sent).some((h) => h.toLowerCase() === 'authorization')) sent.authorization = `Bearer ${bearer}`
+  let content: string | undefined
+  if (raw !== undefined) content = raw
+  else if (body !== undefined) {
+    content = JSON.stringify(body)
+    sent['content-type'] ??= 'application/json'
   }
-  const res = await fetch(base + path, { method, headers, body })
+  const res = await fetch(base + path, { method, headers: sent, body: content })
   const text = await res.text()
   let parsed: unknown = undefined
   try {
@@ -30,11 +38,11 @@ export async function call<T = any>(base: string, method: string, path: string, 
 /** An HTTP client bound to one service's base URL. */
 export const client = (base: string, { token }: ClientOptions = {}) => ({
   base,
-  get: <T = any>(path: string, headers?: Record<string, string>) => call<T>(base, 'GET', path, { headers, token }),
-  post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>(base, 'POST', path, { body, headers, token }),
-  patch: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>(base, 'PATCH', path, { body, headers, token }),
-  delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>(base, 'DELETE', path, { headers, token }),
-  send: <T = any>(method: string, path: string, opts: Options) => call<T>(base, method, path, { token, ...opts }),
+  get: <T = any>(path: string, headers?: Record<string, string>) => call<T>({ base, method: 'GET', path, headers, token }),
+  post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>({ base, method: 'POST', path, body, headers, token }),
+  patch: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>({ base, method: 'PATCH', path, body, headers, token }),
+  delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>({ base, method: 'DELETE', path, headers, token }),
+  send: <T = any>(method: string, path: string, opts: Options) => call<T>({ token, ...opts, base, method, path }),
   /** the same client with another token (null: none) */
   as: (other: string | null) => client(base, { token: other }),
 })
