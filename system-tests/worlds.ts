@@ -1,5 +1,4 @@
-import { bootOn, captureEvents, client, eventually, isolate, spawnService, type Isolated, type Runtime } from '@shop/testkit'
-import type { Order } from '@shop/contracts'
+import { bootOn, eventually, isolate, shopWorldAround, spawnService, stockIn, type Isolated, type Runtime } from '@shop/testkit'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig as orderConfig } from '@shop/order/config'
@@ -24,53 +23,7 @@ export async function shopWorld(runtime: Runtime = 'bun') {
   const productEnv = iso.env('product')
   const product = await bootOn(runtime, 'product', productEnv, () => startProduct(productConfig(productEnv)))
   const order = await bootOrder(iso, product.url, {}, runtime)
-  const world = {
-    iso,
-    products: client(product.url),
-    orders: client(order.url),
-    productService: product,
-    orderService: order,
-    productDb: iso.db('product'),
-    orderDb: iso.db('order'),
-    /** creates a product and returns it */
-    async product(qty: number, price = '10.00') {
-      const res = await world.products.post('/products', { name: `p-${crypto.randomUUID().slice(0, 8)}`, price, qty })
-      if (res.status !== 201) throw new Error(`could not create product: ${res.text}`)
-      return res.body as { id: string; price: string; qty: number }
-    },
-    stockOf: (productId: string) => stockIn(world.productDb, productId),
-    /** waits until the order left `pending`, and returns it */
-    settled: (orderId: string, timeout = 10_000) =>
-      eventually(
-        async () => {
-          const { body } = await world.orders.get<Order>(`/orders/${orderId}`)
-          return body.status !== 'pending' && body
-        },
-        { timeout, what: `order ${orderId} settled` },
-      ),
-    /** runs `fn` while order's outbox relay is stopped: orders are accepted but not yet announced */
-    async withRelayPaused<T>(fn: () => Promise<T>): Promise<T> {
-      const relay = world.inside().relay
-      await relay.stop()
-      try {
-        return await fn()
-      } finally {
-        relay.start()
-      }
-    },
-    /** the in-process order service; suites that use it run on Bun only */
-    inside() {
-      if (!order.service) throw new Error('this suite needs the order service in-process (Bun)')
-      return order.service
-    },
-    capture: (keys: Parameters<typeof captureEvents>[1]) => captureEvents(iso, keys),
-    async stop() {
-      await order.stop()
-      await product.stop()
-      await iso.cleanup()
-    },
-  }
-  return world
+  return { ...shopWorldAround({ iso, product, order }), productService: product }
 }
 
 export type ShopWorld = Awaited<ReturnType<typeof shopWorld>>
@@ -110,6 +63,4 @@ export const everyOrderFinal = (orderDb: ReturnType<Isolated['db']>, productId: 
     { timeout, what: `all ${count} accepted orders final` },
   )
 
-/** A product's stock, read straight from product's database. */
-export const stockIn = async (productDb: ReturnType<Isolated['db']>, productId: string) =>
-  (await productDb`select qty from products where id = ${productId}`)[0]?.qty as number
+export { stockIn }

@@ -1,5 +1,4 @@
-import { bootOn, captureEvents, client, eventually, isolate, spawnService, type Isolated, type Runtime } from '@shop/testkit'
-import type { Order } from '@shop/contracts'
+import { bootOn, isolate, shopWorldAround, spawnService, type Isolated, type Runtime } from '@shop/testkit'
 import { loadConfig } from '../src/config.ts'
 import { startOrder } from '../src/start.ts'
 
@@ -22,51 +21,7 @@ export async function orderWorld(runtime: Runtime = 'bun') {
     await product.stop()
     throw err
   })
-  const world = {
-    iso,
-    products: client(product.url),
-    orders: client(order.url),
-    orderService: order,
-    productDb: iso.db('product'),
-    orderDb: iso.db('order'),
-    /** creates a product and returns it */
-    async product(qty: number, price = '10.00') {
-      const res = await world.products.post('/products', { name: `p-${crypto.randomUUID().slice(0, 8)}`, price, qty })
-      if (res.status !== 201) throw new Error(`could not create product: ${res.text}`)
-      return res.body as { id: string; price: string; qty: number }
-    },
-    /** waits until the order left `pending`, and returns it */
-    settled: (orderId: string, timeout = 10_000) =>
-      eventually(
-        async () => {
-          const { body } = await world.orders.get<Order>(`/orders/${orderId}`)
-          return body.status !== 'pending' && body
-        },
-        { timeout, what: `order ${orderId} settled` },
-      ),
-    /** runs `fn` while order's outbox relay is stopped: orders are accepted but not yet announced */
-    async withRelayPaused<T>(fn: () => Promise<T>): Promise<T> {
-      const relay = world.inside().relay
-      await relay.stop()
-      try {
-        return await fn()
-      } finally {
-        relay.start()
-      }
-    },
-    /** the in-process order service; suites that use it run on Bun only */
-    inside() {
-      if (!order.service) throw new Error('this suite needs the order service in-process (Bun)')
-      return order.service
-    },
-    capture: (keys: Parameters<typeof captureEvents>[1]) => captureEvents(iso, keys),
-    async stop() {
-      await order.stop()
-      await product.stop()
-      await iso.cleanup()
-    },
-  }
-  return world
+  return shopWorldAround({ iso, product, order })
 }
 
 export type OrderWorld = Awaited<ReturnType<typeof orderWorld>>
