@@ -8,7 +8,7 @@ import type { Bus } from '../messaging/bus.ts'
 import type { Log } from '../observability/log.ts'
 import type { Instruments } from '../observability/tracing.ts'
 import type { Sql, Tx } from './postgres.ts'
-import { createRelay, type Relay, type RelaySettings } from './relay.ts'
+import { createRelay, type PublishedHooks, type Relay, type RelaySettings } from './relay.ts'
 
 export type OutboxEvent = {
   routingKey: string
@@ -74,10 +74,22 @@ function statementOf(sql: Sql | Tx, wrote: () => void): OutboxStatement {
   }
 }
 
+/** The service's outbox with its relay, and what it does once the broker confirmed its events. */
+export type ServiceOutbox = Outbox & {
+  relay: Relay
+  /**
+   * Sets `onPublished` of an outbox made for the service (by `connectService`): set it right
+   * after, before the relay can have had a batch confirmed.
+   */
+  onPublished(hooks: PublishedHooks): void
+}
+
 /**
  * The service's outbox, bound to its pool and its relay: `outbox.transaction(...)` in the
  * stores, `outbox.relay` started and stopped by the service. No state outside the object: two
- * services in one process (the tests) each wake only their own relay.
+ * services in one process (the tests) each wake only their own relay. `onPublished`: what the
+ * service records in the relay's transaction once the broker confirmed a batch (`record(tx,
+ * events)`, committed with the rows' removal), and does after that commit (`committed(events)`).
  */
 export function createOutbox({
   sql,
@@ -85,14 +97,17 @@ export function createOutbox({
   log,
   instruments,
   settings,
+  onPublished = {},
 }: {
   sql: Sql
   bus: Pick<Bus, 'publish'>
   log: Log
   instruments: Instruments
   settings?: RelaySettings
-}): Outbox & { relay: Relay } {
-  const relay = createRelay({ sql, bus, log, instruments, settings })
+  onPublished?: PublishedHooks
+}): ServiceOutbox {
+  let hooks = onPublished
+  const relay = createRelay({ sql, bus, log, instruments, settings, published: () => hooks })
   const on = (pool: Sql): Outbox => ({
     async transaction(work) {
       const later: OutboxEvent[] = []
@@ -114,5 +129,9 @@ export function createOutbox({
     },
     on,
   })
-  return { ...on(sql), relay }
+  return {
+    ...on(sql),
+    relay,
+    onPublished: (next) => void (hooks = next),
+  }
 }

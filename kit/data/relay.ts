@@ -4,7 +4,7 @@
  */
 import type { Bus } from '../messaging/bus.ts'
 import type { Log } from '../observability/log.ts'
-import type { Sql } from './postgres.ts'
+import type { Sql, Tx } from './postgres.ts'
 import { SpanKind, SpanStatusCode, traceHeaders, type Instruments } from '../observability/tracing.ts'
 // messaging attributes are still incubating in the conventions: pinned with the package's exact version
 import { ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_SYSTEM } from '@opentelemetry/semantic-conventions/incubating'
@@ -18,6 +18,20 @@ export type Relay = {
 
 export type RelaySettings = { batchSize?: number; pollMs?: number; gatherMs?: number }
 
+/** An event as the broker confirmed it. */
+export type PublishedEvent = { eventId: string; routingKey: string; payload: Record<string, unknown>; headers: Record<string, string> }
+
+/**
+ * What a service does once the broker confirmed its events. `record` runs inside the relay's
+ * transaction that deletes their rows, after the confirms: what it writes commits with their
+ * removal, or not at all (a failure rolls the batch back, and it is published again later, which
+ * consumers take as a redelivery). `committed` runs after that commit, say to tell readers.
+ */
+export type PublishedHooks = {
+  record?(tx: Tx, events: PublishedEvent[]): Promise<unknown>
+  committed?(events: PublishedEvent[]): void
+}
+
 /**
  * Publishes unsent outbox rows in batches and removes them only after the broker confirmed
  * them. Rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work without
@@ -30,12 +44,15 @@ export function createRelay({
   log,
   instruments: { tracing, metrics },
   settings: { batchSize = 500, pollMs = 500, gatherMs = 10 } = {},
+  published = () => ({}),
 }: {
   sql: Sql
   bus: Pick<Bus, 'publish'>
   log: Log
   instruments: Instruments
   settings?: RelaySettings
+  /** the service's hooks, read at each batch */
+  published?: () => PublishedHooks
 }): Relay {
   metrics.gauge('shop_outbox_rows', 'Events written and not yet confirmed by the broker', async (g) => {
     const [row] = await sql<{ n: number; age: number }[]>`
@@ -65,15 +82,16 @@ export function createRelay({
 
   // Rows are deleted and published in one transaction that commits only after the broker
   // confirmed them: a failed publish rolls back and the rows are there for the next try.
-  const publishBatch = () =>
-    sql.begin(async (tx) => {
-      const rows = await tx<{ id: string; eventId: string; routingKey: string; payload: unknown; headers: Record<string, string> }[]>`
+  const publishBatch = async () => {
+    const hooks = published()
+    const sent = (await sql.begin(async (tx) => {
+      const rows = await tx<(PublishedEvent & { id: string })[]>`
         with taken as (
           delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
           returning id, event_id, routing_key, payload, headers
         )
         select * from taken order by id` // published in the order they were written
-      if (!rows.length) return 0
+      if (!rows.length) return []
       const traced = withPublishSpans(rows)
       try {
         await bus.publish(traced.map((t) => t.row))
@@ -82,9 +100,18 @@ export function createRelay({
         throw err
       }
       for (const t of traced) t.end()
+      if (hooks.record) await hooks.record(tx, rows)
       log.debug('outbox rows published', { rows: rows.length })
-      return rows.length
-    })
+      return rows
+    })) as PublishedEvent[]
+    if (sent.length)
+      try {
+        hooks.committed?.(sent)
+      } catch (err) {
+        log.warn('after publishing, the service hook failed', { err: String(err) })
+      }
+    return sent.length
+  }
 
   async function run() {
     let failures = 0
