@@ -46,7 +46,10 @@ export type DocHeader = keyof typeof docHeaders | (string & {})
 export const docHeader = header
 const headerRef = (h: DocHeader) => ({ $ref: `#/components/headers/${h}` })
 
-/** A route's own words for one response, with the headers only it sends (`detail.responses`). */
+/**
+ * A route's own words for one response, with the headers only it sends (`detail.responses`); a
+ * response may also say its `content` (media type -> schema), for a body that is not JSON.
+ */
 export const described = (description: string, ...headers: DocHeader[]) => ({
   description,
   ...(headers.length ? { headers: Object.fromEntries(headers.map((h) => [h, headerRef(h)])) } : {}),
@@ -140,9 +143,12 @@ function responses(hooks: Json, names: Map<unknown, string>) {
     out[code] = {
       description: own.description ?? standardDescriptions[status] ?? 'Response',
       headers: { ...Object.fromEntries(headerNames.map((h) => [h, headerRef(h)])), ...own.headers },
-      ...(isEmpty
-        ? {}
-        : { content: { [problem ? PROBLEM_CONTENT_TYPE : 'application/json']: { schema: toJson(schema, names) } } }),
+      // a route that answers another media type (an event stream, say) says its content itself
+      ...(own.content
+        ? { content: toJson(own.content, names) }
+        : isEmpty
+          ? {}
+          : { content: { [problem ? PROBLEM_CONTENT_TYPE : 'application/json']: { schema: toJson(schema, names) } } }),
     }
   }
   return out

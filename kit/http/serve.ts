@@ -11,6 +11,11 @@ type Service = {
   app: { fetch: (r: Request) => Response | Promise<Response>; listen(port: number): unknown; stop(): Promise<unknown> }
   log: Log
   stop(): Promise<void>
+  /**
+   * Ends the responses that stay open (event streams) and refuses new ones: the server closes
+   * only once every response has ended, so they end first.
+   */
+  endStreams?(): void
 }
 
 declare const Deno:
@@ -24,8 +29,9 @@ declare const Deno:
 
 /**
  * The only runtime-aware code: Bun serves with `app.listen`, Deno with `Deno.serve(app.fetch)`.
- * On SIGINT/SIGTERM: stop accepting and finish in-flight requests, then the service's own stop
- * (consumers drain, the relay finishes its batch, connections close).
+ * On SIGINT/SIGTERM: end the open event streams at once, stop accepting and finish in-flight
+ * requests, then the service's own stop (consumers drain, the relay finishes its batch,
+ * connections close).
  */
 export function serve(service: Service, port: number): void {
   let closeServer: () => Promise<unknown>
@@ -55,6 +61,7 @@ export function serve(service: Service, port: number): void {
         service.log.error('shutdown did not finish in time; exiting', { afterSeconds: limit / 1000 })
         process.exit(1)
       }, limit).unref()
+      service.endStreams?.()
       await closeServer()
       await service.stop()
       process.exit(0)

@@ -4,4 +4,4 @@
  */
 export { createLog, type Log, type LogLevel } from './log.ts'
 export { arrivedAt, createMetrics, metricsPlugin, type Metrics } from './metrics.ts'
-export { createTracing, traceHeaders, traceIdsOf, tracingPlugin, SpanKind, type Tracing, type TracingSettings, type Instruments } from './tracing.ts'
+export { createTracing, traceHeaders, traceIdOf, traceIdsOf, tracingPlugin, SpanKind, type Tracing, type TracingSettings, type Instruments } from './tracing.ts'

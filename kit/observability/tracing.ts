@@ -101,6 +101,17 @@ const idsOf = (ctx: Context): { traceId: string; spanId: string } | {} => {
 /** The trace and span a message's headers name: a line about one message of a batch carries its own. */
 export const traceIdsOf = (headers: Record<string, string>) => idsOf(contextFrom(headers))
 
+/**
+ * The trace a request belongs to: its server span's while tracing is on, else the one the
+ * `traceparent` it came with names; undefined without either.
+ */
+export function traceIdOf(request: Request): string | undefined {
+  const active = trace.getSpanContext(context.active())
+  if (active) return active.traceId
+  const traceparent = request.headers.get('traceparent')
+  return traceparent ? trace.getSpanContext(contextFrom({ traceparent }))?.traceId : undefined
+}
+
 /** The ids a log line carries, when a span is active. */
 export const activeTraceIds = () => idsOf(context.active())
 

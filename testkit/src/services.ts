@@ -2,6 +2,8 @@ import { spawnService, type Runtime } from './processes.ts'
 type Servable = {
   app: { listen(port: number): unknown; server: { port?: number } | null; stop(): Promise<unknown> }
   stop(): Promise<void>
+  /** ends the responses that stay open (event streams), as `serve` does on SIGTERM */
+  endStreams?(): void
 }
 
 export type Running<S> = { url: string; service: S; stop(): Promise<void> }
@@ -19,6 +21,7 @@ export async function bootInProcess<S extends Servable>(start: () => Promise<S>)
     async stop() {
       if (stopped) return
       stopped = true
+      service.endStreams?.()
       await service.app.stop()
       await service.stop()
     },
