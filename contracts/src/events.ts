@@ -44,12 +44,19 @@ export const OrderCancelled = event('order.cancelled', 'order sends it when a co
   qty: PositiveQty,
 })
 
+export const StockReleased = event('stock.released', "product sends it when it gave a cancelled order's stock back: order records it", {
+  orderId: Uuid,
+  productId: Uuid,
+  qty: PositiveQty,
+})
+
 /** Routing key -> payload schema: the whole event vocabulary of the shop. */
 export const Events = {
   'order.created': OrderCreated,
   'order.cancelled': OrderCancelled,
   'stock.reserved': StockReserved,
   'stock.rejected': StockRejected,
+  'stock.released': StockReleased,
 } satisfies Record<string, TObject>
 
 export type EventName = keyof typeof Events
@@ -58,4 +65,5 @@ export type OrderCreated = Static<typeof OrderCreated>
 export type StockReserved = Static<typeof StockReserved>
 export type StockRejected = Static<typeof StockRejected>
 export type OrderCancelled = Static<typeof OrderCancelled>
+export type StockReleased = Static<typeof StockReleased>
 export type StockRejectionReason = Static<typeof StockRejectionReason>

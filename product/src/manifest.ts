@@ -3,10 +3,10 @@ import { eventCatalog, eventConstructor, type ServiceManifest } from '@shop/kit'
 
 /**
  * What product sends and receives, said once: it answers order.created with stock.reserved or
- * stock.rejected, and gives stock back on order.cancelled. The bus binds and checks what it
- * receives, the AsyncAPI document lists both.
+ * stock.rejected, and gives stock back on order.cancelled, saying so with stock.released. The bus
+ * binds and checks what it receives, the AsyncAPI document lists both.
  */
-export const productEvents = eventCatalog(Events, { sends: ['stock.reserved', 'stock.rejected'], receives: ['order.created', 'order.cancelled'] })
+export const productEvents = eventCatalog(Events, { sends: ['stock.reserved', 'stock.rejected', 'stock.released'], receives: ['order.created', 'order.cancelled'] })
 
 /**
  * What product tells the kit about itself: the shop's scopes (and the one only services hold), a

@@ -127,9 +127,11 @@ export function createProducts(store: Store, cache: ProductCache, log: Log) {
       return outcomes
     },
 
-    /** order.cancelled: give a reserved order's stock back, once. */
+    /** order.cancelled: give a reserved order's stock back, once, and tell order with stock.released. */
     async releaseStock(event: OrderCancelled, headers: Record<string, string>): Promise<void> {
-      const released = await store.releaseStock(event.orderId, releaseOnCancel)
+      const released = await store.releaseStock(event.orderId, releaseOnCancel, ({ productId, qty }) =>
+        newEvent('stock.released', { orderId: event.orderId, productId, qty }, headers),
+      )
       if (released) await cache.forget(released.productId)
       log.info('order.cancelled handled', { orderId: event.orderId, released: Boolean(released), requestId: headers['x-request-id'], ...traceIdsOf(headers) })
     },

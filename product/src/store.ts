@@ -138,19 +138,24 @@ export function createStore(sql: Sql, outbox: Outbox) {
 
     /**
      * order.cancelled, in one transaction: lock the order's reservation, ask `decide` (the rule)
-     * what goes back, write it. A second cancel waits for the first and finds it released.
+     * what goes back, write it with its stock.released (`announce`), which leaves through the
+     * outbox. A second cancel waits for the first and finds it released: nothing, no event.
      */
-    async releaseStock(orderId: string, decide: (held: HeldReservation | undefined) => Release | undefined): Promise<Release | undefined> {
-      const release = await sql.begin(async (tx) => {
+    async releaseStock(
+      orderId: string,
+      decide: (held: HeldReservation | undefined) => Release | undefined,
+      announce: (release: Release) => OutboxEvent,
+    ): Promise<Release | undefined> {
+      return outbox.transaction(async (tx, events) => {
         const [held] = await tx<HeldReservation[]>`select product_id, qty, status from reservations where order_id = ${orderId} for update`
         const release = decide(held)
-        if (release)
-          await tx`
-            with released as (update reservations set status = 'released', released_at = now() where order_id = ${orderId})
-            update products set qty = qty + ${release.qty}, version = version + 1, updated_at = now() where id = ${release.productId}`
+        if (!release) return undefined
+        await tx`
+          with released as (update reservations set status = 'released', released_at = now() where order_id = ${orderId})
+          update products set qty = qty + ${release.qty}, version = version + 1, updated_at = now() where id = ${release.productId}`
+        events.add(announce(release))
         return release
       })
-      return release as Release | undefined
     },
   }
 }

@@ -10,6 +10,6 @@ apiDocumentSuite(
   {
     operationIds: ['createProduct', 'deleteProduct', 'getProduct', 'health', 'listProducts', 'ready', 'updateProduct'],
     schemas: ['Product', 'CreateProduct', 'UpdateProduct', 'ProductPage', 'Problem', 'ValidationProblem', 'Health', 'Readiness'],
-    events: ['receive order.cancelled', 'receive order.created', 'send stock.rejected', 'send stock.reserved'],
+    events: ['receive order.cancelled', 'receive order.created', 'send stock.rejected', 'send stock.released', 'send stock.reserved'],
   },
 )

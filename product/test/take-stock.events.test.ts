@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { StockRejected, StockReserved } from '@shop/contracts'
-import { deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/testkit'
+import { StockRejected, StockReleased, StockReserved } from '@shop/contracts'
+import { captureEvents, deadLetterQueue, eventOf, eventually, publish, queueDepth } from '@shop/testkit'
 import { expectSchema } from '@shop/testkit/expect'
 import { newProduct, productWorldWithAnswers, type ProductWorld, type StockAnswers } from './env.ts'
 
@@ -104,5 +104,26 @@ describe('order.cancelled -> put stock back', () => {
     await publish({ iso: w.iso, routingKey: 'order.created', payload: after })
     expect((await outcomeOf(after.orderId)).routingKey).toBe('stock.reserved')
     expect(await stockOf(p.id)).toBe(0)
+  })
+
+  it('when a reserved order is cancelled, then stock.released tells order once, with the qty given back and the request id', async () => {
+    const released = await captureEvents(w.iso, ['stock.released'])
+    const { body: p } = await w.api.post('/products', newProduct({ qty: 5 }))
+    const event = created(p.id, 2)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: event })
+    await outcomeOf(event.orderId)
+    const cancel = eventOf('order.cancelled', { orderId: event.orderId, productId: p.id, qty: 2 })
+    await publish({ iso: w.iso, routingKey: 'order.cancelled', payload: cancel, headers: { 'x-request-id': 'req-cancel-1' } })
+    await publish({ iso: w.iso, routingKey: 'order.cancelled', payload: { ...cancel, eventId: crypto.randomUUID() } })
+    const told = await released.next('stock.released', (e) => e.orderId === event.orderId)
+    expectSchema(StockReleased, told.event)
+    expect(told.event).toMatchObject({ orderId: event.orderId, productId: p.id, qty: 2 })
+    expect(told.headers['x-request-id']).toBe('req-cancel-1')
+    // a later order proves both cancels were handled: the second gave nothing back and told nobody
+    const after = created(p.id, 5)
+    await publish({ iso: w.iso, routingKey: 'order.created', payload: after })
+    expect((await outcomeOf(after.orderId)).routingKey).toBe('stock.reserved')
+    expect(released.matching('stock.released', (e) => e.orderId === event.orderId)).toHaveLength(1)
+    await released.stop()
   })
 })

@@ -106,7 +106,7 @@ describe('the layout', () => {
   })
 
   it('when the kit is read, then it names nothing of the shop: no scope, bucket, header or event of its own', () => {
-    const shopWords = /products:|orders:|order\.created|order\.cancelled|stock\.reserved|stock\.rejected|Idempotent-Replayed|RATE_LIMIT_(ORDERS|READS|WRITES)/
+    const shopWords = /products:|orders:|order\.created|order\.cancelled|stock\.reserved|stock\.rejected|stock\.released|Idempotent-Replayed|RATE_LIMIT_(ORDERS|READS|WRITES)/
     const kit = files.filter((f) => workspaceOf(f) === 'kit' && !isTest(f))
     expect(kit.filter((f) => shopWords.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f))).toEqual([])
     // from the shop's contracts it takes only the shapes it answers with itself
