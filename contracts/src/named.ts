@@ -2,6 +2,7 @@ import { Money, MoneyInput } from './common.ts'
 import { StockRejectionReason } from './events.ts'
 import { Health, Readiness } from './ops.ts'
 import { CreateOrder, Order, OrderPage, OrderStatus } from './order.ts'
+import { OrderStep, OrderTimeline } from './timeline.ts'
 import { FieldError, Problem, ValidationProblem } from './problem.ts'
 import { CreateProduct, Product, ProductPage, UpdateProduct } from './product.ts'
 
@@ -13,5 +14,5 @@ import { CreateProduct, Product, ProductPage, UpdateProduct } from './product.ts
 export const namedSchemas = {
   common: { Money, MoneyInput, Problem, ValidationProblem, FieldError, Health, Readiness },
   product: { Product, CreateProduct, UpdateProduct, ProductPage },
-  order: { Order, CreateOrder, OrderPage, OrderStatus, StockRejectionReason },
+  order: { Order, CreateOrder, OrderPage, OrderStatus, StockRejectionReason, OrderTimeline, OrderStep },
 }

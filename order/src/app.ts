@@ -4,9 +4,22 @@ import type { Bucket } from './config.ts'
 import type { Orders } from './orders.ts'
 import { orderRoutes } from './routes.ts'
 import type { SagaMetrics } from './saga-metrics.ts'
+import type { OrderStreams } from './streams.ts'
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = ({ orders, saga, platform, queue }: { orders: Orders; saga: SagaMetrics; platform: AppPlatform<Bucket>; queue: string }) =>
+export const createApp = ({
+  orders,
+  saga,
+  streams,
+  platform,
+  queue,
+}: {
+  orders: Orders
+  saga: SagaMetrics
+  streams: OrderStreams
+  platform: AppPlatform<Bucket>
+  queue: string
+}) =>
   serviceApp(
     {
       title: 'order service',
@@ -23,5 +36,5 @@ export const createApp = ({ orders, saga, platform, queue }: { orders: Orders; s
       events: { exchange: platform.exchange, queue },
     },
     platform,
-    orderRoutes(orders, saga, platform.access),
+    orderRoutes({ orders, saga, streams, platform }),
   )

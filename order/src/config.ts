@@ -18,6 +18,11 @@ export const Config = t.Object({
   PENDING_RESEND_AFTER_SECONDS: t.Integer({ default: 60, minimum: 1, description: 'a pending order older than this asks product again' }),
   PENDING_RESEND_MAX_SECONDS: t.Integer({ default: 900, minimum: 1, description: 'the resend backs off per order, doubling up to this far apart' }),
   PENDING_RESEND_BATCH: t.Integer({ default: 100, minimum: 1, description: 'orders resent at most per sweep (a sweep every quarter of PENDING_RESEND_AFTER_SECONDS)' }),
+  ORDER_STREAMS_PER_CALLER: t.Integer({
+    default: 5,
+    minimum: 1,
+    description: 'event streams (GET /orders/:id/events) one caller may hold open at once on one replica; one more is answered 429',
+  }),
 })
 
 export type OrderConfig = ReturnType<typeof loadConfig>
@@ -30,5 +35,6 @@ export const loadConfig = (env: Record<string, string | undefined>) => {
     productTimeoutMs: c.PRODUCT_TIMEOUT_MS,
     idempotencyTtlHours: c.IDEMPOTENCY_TTL_HOURS,
     pendingResend: { seconds: c.PENDING_RESEND_AFTER_SECONDS, maxSeconds: c.PENDING_RESEND_MAX_SECONDS, limit: c.PENDING_RESEND_BATCH },
+    streamsPerCaller: c.ORDER_STREAMS_PER_CALLER,
   }
 }

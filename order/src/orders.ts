@@ -1,18 +1,19 @@
-import { pageLimit, type CreateOrder, type Order, type PageQuery } from '@shop/contracts'
+import { pageLimit, type CreateOrder, type Order, type OrderTimeline, type PageQuery, type StockReleased } from '@shop/contracts'
 import { cents, conflict, DomainError, isUniqueViolation, notFound, toMoney, traceIdsOf, type Log } from '@shop/kit'
 import { newEvent } from './manifest.ts'
 import { v7 as uuidv7 } from 'uuid'
 import type { OrdersCache } from './cache.ts'
 import { requestHashOf } from './idempotency.ts'
-import { cancelIn, decisionOf, firstDecisionPerOrder, type StockAnswer } from './lifecycle.ts'
+import { cancelIn, decisionOf, type StockAnswer } from './lifecycle.ts'
 import type { ProductClient } from './product-client.ts'
 import type { SagaMetrics } from './saga-metrics.ts'
 import type { IdempotencyKey, Store } from './store.ts'
+import { answersPerOrder, inTimelineOrder, stepOf, toStep } from './timeline.ts'
 
 export type Placed = { order: Order; replayed: boolean }
 
-/** A POST /orders as the use case gets it: the body, who sent it (null with AUTH=off), its request id and Idempotency-Key. */
-export type Placing = { input: CreateOrder; customerId: string | null; requestId: string; idempotencyKey?: string }
+/** A POST /orders as the use case gets it: the body, who sent it (null with AUTH=off), its request id, trace and Idempotency-Key. */
+export type Placing = { input: CreateOrder; customerId: string | null; requestId: string; traceId?: string; idempotencyKey?: string }
 
 export type OrdersDeps = {
   store: Store
@@ -21,9 +22,11 @@ export type OrdersDeps = {
   log: Log
   saga: SagaMetrics
   idempotencyTtlHours: number
+  /** told after each commit that wrote steps of these orders (their event streams read them) */
+  stepsWritten: (orderIds: string[]) => void
 }
 
-export function createOrders({ store, products, cache, log, saga, idempotencyTtlHours }: OrdersDeps) {
+export function createOrders({ store, products, cache, log, saga, idempotencyTtlHours, stepsWritten }: OrdersDeps) {
   async function replay({ customerId, key, hash }: IdempotencyKey): Promise<Placed | undefined> {
     const found = await store.findByIdempotencyKey(customerId, key, idempotencyTtlHours)
     if (!found) return undefined
@@ -36,6 +39,7 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
 
   /** Forgets the cached lists of the products whose orders changed, and says what happened. */
   async function afterSettling(settled: { event: StockAnswer; headers: Record<string, string>; order: Order | undefined }[]) {
+    stepsWritten(settled.flatMap((s) => (s.order ? [s.order.id] : [])))
     for (const s of settled) if (s.order) saga.settled(s.order)
     const changed = new Set(settled.flatMap((s) => (s.order ? [s.order.productId] : [])))
     await Promise.all([...changed].map((id) => cache.forget(id)))
@@ -59,6 +63,7 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
       newEvent('order.cancelled', { orderId: o.id, productId: o.productId, qty: o.qty }, { 'x-request-id': requestId }),
     )
     if (cancelled) {
+      stepsWritten([cancelled.id])
       saga.cancelled()
       await cache.forget(cancelled.productId)
       return cancelled
@@ -70,11 +75,14 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
     return undefined
   }
 
-  /** Settles the orders the answers decide, the first answer per order counting, in one statement. */
+  /** Settles the orders the answers decide, the first answer per order counting (the others are retries), in one statement. */
   async function settleTogether(answers: { event: StockAnswer; headers: Record<string, string> }[]) {
-    const decisions = answers.map((a) => decisionOf(a.event))
-    const counting = new Set(firstDecisionPerOrder(decisions))
-    const changed = new Map((await store.settle([...counting])).map((o) => [o.id, o]))
+    const decisions = answers.map((a) => ({ ...decisionOf(a.event), eventId: a.event.eventId }))
+    const perOrder = answersPerOrder(decisions)
+    const counting = new Set(perOrder.map((p) => p.decision))
+    const changed = new Map(
+      (await store.settle(perOrder.map(({ decision: { eventId, ...decision }, answers }) => ({ decision, eventId, answers })))).map((o) => [o.id, o]),
+    )
     // a repeat of an order in this batch changed nothing
     await afterSettling(answers.map((a, i) => ({ ...a, order: counting.has(decisions[i]!) ? changed.get(decisions[i]!.orderId) : undefined })))
   }
@@ -86,7 +94,7 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
      * the check here only refuses what is certain to fail. Each step's time goes to
      * `shop_order_placing_seconds{step}` (the HTTP layer observes the step before, `access`).
      */
-    async place({ input, customerId, requestId, idempotencyKey }: Placing): Promise<Placed> {
+    async place({ input, customerId, requestId, traceId, idempotencyKey }: Placing): Promise<Placed> {
       const keyed = idempotencyKey ? { customerId: customerId ?? '', key: idempotencyKey, hash: requestHashOf(input) } : undefined
       if (keyed) {
         const earlier = await replay(keyed)
@@ -106,7 +114,7 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
       const event = newEvent('order.created', created, { 'x-request-id': requestId })
       try {
         const order = await store.insertPending(
-          { id, productId: input.productId, customerId, qty: input.qty, unitPrice: product.price, requestId },
+          { id, productId: input.productId, customerId, qty: input.qty, unitPrice: product.price, requestId, traceId: traceId ?? null },
           event,
           keyed,
         )
@@ -128,6 +136,14 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
 
     get: find,
 
+    /** An order's journey, step by step, in the timeline's order; `owner` as for `get`. */
+    async timeline(id: string, owner?: string): Promise<OrderTimeline> {
+      const journey = await store.journey(id)
+      if (!journey || (owner !== undefined && journey.customerId !== owner)) throw notFound(`order ${id}`)
+      const { status, requestId, traceId, resends, retries, steps } = journey
+      return { orderId: id, status, requestId, traceId, resends, retries, steps: inTimelineOrder(steps.map(toStep)) }
+    },
+
     async listByProduct(productId: string, query: PageQuery) {
       const limit = pageLimit(query)
       return cache.page(productId, limit, query.cursor, () => store.listByProduct(productId, limit, query.cursor))
@@ -148,6 +164,14 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
     /** Answers that arrived together: one statement, one commit; the first answer per order counts. */
     settleTogether,
 
+    /** stock.released: product gave a cancelled order its stock back; a step of the order, once however often it arrives. */
+    async stockReleased(events: StockReleased[]) {
+      const changed = await store.appendSteps(
+        events.map((e) => ({ orderId: e.orderId, kind: stepOf.released, eventId: e.eventId, data: { qty: e.qty } })),
+      )
+      stepsWritten(changed)
+    },
+
     forgetExpiredKeys: () => store.forgetExpiredKeys(idempotencyTtlHours),
 
     /** The safety net: an order whose stock answer is overdue asks product again (see the store). */
@@ -155,11 +179,12 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
       const resent = await store.resendStale(policy, (o, requestId) =>
         newEvent('order.created', { orderId: o.id, productId: o.productId, qty: o.qty }, requestId ? { 'x-request-id': requestId } : {}),
       )
-      if (resent) {
-        saga.resent(resent)
-        log.warn('pending orders asked product again', { resent, afterSeconds: policy.seconds })
+      if (resent.length) {
+        stepsWritten(resent)
+        saga.resent(resent.length)
+        log.warn('pending orders asked product again', { resent: resent.length, afterSeconds: policy.seconds })
       }
-      return resent
+      return resent.length
     },
   }
 }

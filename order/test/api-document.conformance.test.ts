@@ -42,6 +42,8 @@ describe("order's OpenAPI document against the server's answers", () => {
     const send = check.send
     const item = '/orders/{id}'
     const list = '/orders/product/{productId}'
+    const timeline = '/orders/{id}/timeline'
+    const events = '/orders/{id}/events'
     const p = (await products.post('/products', { name: 'documented', price: '3.00', qty: 100 })).body
     const key = { 'idempotency-key': crypto.randomUUID() }
 
@@ -68,6 +70,12 @@ describe("order's OpenAPI document against the server's answers", () => {
     await send('GET', list, `/orders/product/${p.id}`)
     await send('GET', list, `/orders/product/${p.id}?limit=0`)
     await settled(placed.body.id)
+    await send('GET', timeline, `/orders/${placed.body.id}/timeline`)
+    await send('GET', timeline, '/orders/nope/timeline')
+    await send('GET', timeline, `/orders/${crypto.randomUUID()}/timeline`)
+    await send('GET', events, `/orders/${placed.body.id}/events`) // settled: what exists, then the end
+    await send('GET', events, '/orders/nope/events')
+    await send('GET', events, `/orders/${crypto.randomUUID()}/events`)
     await send('DELETE', item, `/orders/${placed.body.id}`)
     await order.service.relay.stop() // the next order stays pending: nothing to cancel yet
     const pending = await orders.post('/orders', { productId: p.id, qty: 1 })
@@ -84,6 +92,8 @@ describe("order's OpenAPI document against the server's answers", () => {
     await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1, note: 'x'.repeat(70_000) } })
     for (const token of [null, productsOnly]) await send('GET', item, `/orders/${placed.body.id}`, { token })
     for (const token of [null, customer]) await send('GET', list, `/orders/product/${p.id}`, { token })
+    for (const token of [null, productsOnly]) await send('GET', timeline, `/orders/${placed.body.id}/timeline`, { token })
+    for (const token of [null, productsOnly]) await send('GET', events, `/orders/${placed.body.id}/events`, { token })
     for (const token of [null, staffOnly]) await send('DELETE', item, `/orders/${placed.body.id}`, { token })
 
     // one customer past their limits: orders (and cancels) and reads each count per window
@@ -94,6 +104,8 @@ describe("order's OpenAPI document against the server's answers", () => {
     await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 }, token: flood })
     await send('GET', item, `/orders/${placed.body.id}`, { token: flood })
     await send('GET', list, `/orders/product/${p.id}`, { token: flood })
+    await send('GET', timeline, `/orders/${placed.body.id}/timeline`, { token: flood })
+    await send('GET', events, `/orders/${placed.body.id}/events`, { token: flood })
     await send('DELETE', item, `/orders/${placed.body.id}`, { token: flood })
 
     await db.cut()
@@ -102,6 +114,8 @@ describe("order's OpenAPI document against the server's answers", () => {
       await send('POST', '/orders', '/orders', { body: { productId: p.id, qty: 1 } })
       await send('GET', item, `/orders/${placed.body.id}`)
       await send('GET', list, `/orders/product/${crypto.randomUUID()}`) // not cached, so it asks the database
+      await send('GET', timeline, `/orders/${placed.body.id}/timeline`)
+      await send('GET', events, `/orders/${placed.body.id}/events`)
       await send('DELETE', item, `/orders/${placed.body.id}`)
     } finally {
       await db.restore()

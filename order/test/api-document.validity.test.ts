@@ -8,8 +8,8 @@ apiDocumentSuite(
     return { api: w.orders, routes: w.inside().app.routes, stop: w.stop }
   },
   {
-    operationIds: ['cancelOrder', 'getOrder', 'health', 'listOrdersOfProduct', 'placeOrder', 'ready'],
-    schemas: ['Order', 'CreateOrder', 'OrderPage', 'OrderStatus', 'Problem', 'ValidationProblem', 'Health', 'Readiness'],
-    events: ['send order.cancelled', 'send order.created', 'receive stock.rejected', 'receive stock.reserved'],
+    operationIds: ['cancelOrder', 'getOrder', 'getOrderTimeline', 'health', 'listOrdersOfProduct', 'placeOrder', 'ready', 'streamOrderEvents'],
+    schemas: ['Order', 'CreateOrder', 'OrderPage', 'OrderStatus', 'OrderTimeline', 'OrderStep', 'Problem', 'ValidationProblem', 'Health', 'Readiness'],
+    events: ['send order.cancelled', 'send order.created', 'receive stock.rejected', 'receive stock.released', 'receive stock.reserved'],
   },
 )

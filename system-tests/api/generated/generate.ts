@@ -44,7 +44,7 @@ export const typesFrom = async (doc: unknown) =>
 export const generatedFile = (service: 'product' | 'order') => join(import.meta.dir, `${service}-api.ts`)
 
 if (import.meta.main) {
-  const apps = { product: productApp({} as never, platform(), 'q'), order: orderApp({ orders: {} as never, saga: {} as never, platform: platform(), queue: 'q' }) }
+  const apps = { product: productApp({} as never, platform(), 'q'), order: orderApp({ orders: {} as never, saga: {} as never, streams: {} as never, platform: platform(), queue: 'q' }) }
   for (const [service, app] of Object.entries(apps)) {
     const doc = await (await app.handle(new Request('http://localhost/docs/json'))).json()
     await Bun.write(generatedFile(service as 'product' | 'order'), await typesFrom(doc))

@@ -78,6 +78,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/orders/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order's journey, step by step
+         * @description Each step with its time, as order recorded it in the transaction of the change: accepted, `order.created` confirmed by the broker, resent, product's answer (its event id, the reason), the final status, cancelled, the stock given back; with the resends and retries counted and the trace id of the request that placed it.
+         */
+        get: operations["getOrderTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order's steps as they happen (Server-Sent Events)
+         * @description Sends the steps that exist, then each new one as it is recorded, on whichever replica: `id:` is the step's `seq`, `event:` its `kind`, `data:` the step (`OrderStep`) as JSON. With `Last-Event-ID` it goes on after that step. A comment line every 15 s keeps proxies from closing it. It ends once the order is final (confirmed, rejected or cancelled), and when the replica stops (reconnect with `Last-Event-ID`). A caller holds at most `ORDER_STREAMS_PER_CALLER` streams at once.
+         */
+        get: operations["streamOrderEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/orders/product/{productId}": {
         parameters: {
             query?: never;
@@ -234,6 +274,180 @@ export interface components {
         /** @example pending */
         OrderStatus: "pending" | "confirmed" | "rejected" | "cancelled";
         StockRejectionReason: "insufficient_stock" | "product_not_found";
+        OrderTimeline: {
+            /**
+             * Format: uuid
+             * @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24
+             */
+            orderId: string;
+            status: components["schemas"]["OrderStatus"];
+            /**
+             * @description the id of the request that placed it
+             * @example 0b6f7c1e-2f0a-4c4e-9d7e-1f2a3b4c5d6e
+             */
+            requestId: string | null;
+            /**
+             * @description the W3C trace id of the request that placed it (its span, or the `traceparent` it came with); null without either
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            traceId: string | null;
+            /** @description how many times order.created was sent again while the order waited for its answer */
+            resends: number;
+            /** @description stock answers that arrived after the first one that counted (redeliveries, answers to a resend) */
+            retries: number;
+            /** @description accepted first, then in the order things happened to it */
+            steps: components["schemas"]["OrderStep"][];
+        };
+        /** @description one step of an order, told by its `kind` */
+        OrderStep: {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "accepted";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "published";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            event: "order.created" | "order.cancelled";
+            /**
+             * Format: uuid
+             * @description the id of the event this step is about
+             * @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24
+             */
+            eventId: string;
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "resent";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            /** @description how many times it was sent again, this one included */
+            resend: number;
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "stock.reserved";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description the id of the event this step is about
+             * @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24
+             */
+            eventId: string;
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "stock.rejected";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description the id of the event this step is about
+             * @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24
+             */
+            eventId: string;
+            reason: components["schemas"]["StockRejectionReason"];
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "confirmed";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "rejected";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            reason: components["schemas"]["StockRejectionReason"];
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "cancelled";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+        } | {
+            /**
+             * @description the step's number within its order, in commit order
+             * @example 1
+             */
+            seq: number;
+            /** @constant */
+            kind: "stock.released";
+            /**
+             * Format: date-time
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            at: string;
+            /**
+             * Format: uuid
+             * @description the id of the event this step is about
+             * @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24
+             */
+            eventId: string;
+            /** @example 1 */
+            qty: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -687,6 +901,223 @@ export interface operations {
                 };
             };
             /** @description A dependency is unavailable; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOrderTimeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The timeline, accepted first */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderTimeline"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each offending field */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired, not yet valid, wrong issuer or audience, or badly signed */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No order with this id (or it is another customer's) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this caller in this window; try again after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamOrderEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description the `id:` of the last event received: the stream goes on after it, without repeating (a browser sends it when it reconnects)
+                 * @example 2
+                 */
+                "last-event-id"?: string;
+            };
+            path: {
+                /** @example 0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream: one event per step, `data:` an `OrderStep` */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *
+                     *     id: 1
+                     *     event: accepted
+                     *     data: {"seq":1,"kind":"accepted","at":"2026-11-25T10:00:00.000Z"}
+                     *
+                     *     id: 2
+                     *     event: published
+                     *     data: {"seq":2,"kind":"published","at":"2026-11-25T10:00:00.012Z","eventId":"0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d24","event":"order.created"}
+                     *
+                     *     : keep-alive
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request is not valid; `errors` names each offending field */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired, not yet valid, wrong issuer or audience, or badly signed */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No order with this id (or it is another customer's) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests in this window, or this caller holds `ORDER_STREAMS_PER_CALLER` streams already */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Correlation-Id": components["headers"]["X-Correlation-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is not answering, or this replica is shutting down; try again after `Retry-After` seconds */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
