@@ -22,12 +22,12 @@ export type ServiceDocs = {
   tags: OpenApiOptions['tags']
   /** response headers the service sends beyond the kit's (`docHeader(...)`) */
   headers?: OpenApiOptions['headers']
-  /** where its events travel; what it sends and receives comes from its event catalog */
-  events: Pick<AsyncApiOptions, 'exchange' | 'queue'>
+  /** where its events travel; what it sends and receives comes from its event catalog (none: no AsyncAPI document) */
+  events?: Pick<AsyncApiOptions, 'exchange' | 'queue'>
 }
 
-/** What the documents say that comes from the service's vocabulary: its scopes and its event catalog. */
-export type DocVocabulary = { scopes: Record<string, string>; serviceScopes?: readonly string[]; events: EventCatalog }
+/** What the documents say that comes from the service's vocabulary: its scopes and its event catalog, if it has events. */
+export type DocVocabulary = { scopes: Record<string, string>; serviceScopes?: readonly string[]; events?: EventCatalog }
 
 /** The kit's own named schemas: what every service answers with outside its routes' contracts. */
 const kitSchemas = { Problem, ValidationProblem, FieldError, Health, Readiness }
@@ -69,7 +69,8 @@ const json = (doc: unknown) => {
 /**
  * Swagger UI at /docs (assets from swagger-ui-dist in node_modules: no CDN), OpenAPI 3.1 at
  * /docs/json built from `routes` (the app's route table, so every route documents itself from its
- * contract schemas), and the AsyncAPI 3.0 document of the service's events at /docs/asyncapi.json.
+ * contract schemas), and the AsyncAPI 3.0 document of the service's events at /docs/asyncapi.json
+ * (a service that only serves HTTP has none).
  */
 export const docs = (service: ServiceDocs, vocabulary: DocVocabulary, routes: readonly DocRoute[]) => {
   const serviceOnly = new Set(vocabulary.serviceScopes ?? [])
@@ -77,10 +78,13 @@ export const docs = (service: ServiceDocs, vocabulary: DocVocabulary, routes: re
     .filter(([scope]) => !serviceOnly.has(scope))
     .map(([scope, what]) => `\`${scope}\` (${what})`)
     .join(', ')
+  const events = service.events && vocabulary.events ? { ...service.events, events: vocabulary.events } : undefined
   const info: DocInfo = {
     title: service.title,
     version: '1.0.0',
-    description: `${service.description}\n\nThe events this service sends and receives: [AsyncAPI document](/docs/asyncapi.json).`,
+    description: events
+      ? `${service.description}\n\nThe events this service sends and receives: [AsyncAPI document](/docs/asyncapi.json).`
+      : service.description,
   }
   const openapi = openApiDocument(routes, {
     info,
@@ -99,16 +103,12 @@ export const docs = (service: ServiceDocs, vocabulary: DocVocabulary, routes: re
       },
     },
   })
-  const asyncapi = asyncApiDocument({
-    info: { ...info, title: `${service.title}: events`, description: service.description },
-    ...service.events,
-    events: vocabulary.events,
-  })
+  const asyncapi = events && asyncApiDocument({ info: { ...info, title: `${service.title}: events`, description: service.description }, ...events })
   const hide = { detail: { hide: true } }
   return new Elysia({ name: 'docs' })
     .get('/docs', () => new Response(page(service.title), { headers: { 'content-type': 'text/html; charset=utf-8' } }), hide)
     .get('/docs/json', json(openapi), hide)
-    .get('/docs/asyncapi.json', json(asyncapi), hide)
+    .use(asyncapi ? new Elysia().get('/docs/asyncapi.json', json(asyncapi), hide) : new Elysia())
     .get(
       '/docs/assets/:file',
       ({ params, status }) => {

@@ -1,6 +1,6 @@
 /**
- * Counters in Redis that every replica adds to, for the rate limits: exact ones (one grouped
- * round trip) and batched ones for the hot path.
+ * Counters for the rate limits: in Redis, which every replica adds to (exact ones in one grouped
+ * round trip, batched ones for the hot path), or in this process alone for a service without Redis.
  */
 import { grouped } from '../data/group-commit.ts'
 import type { Redis } from '../cache/redis.ts'
@@ -132,4 +132,30 @@ export function batchedCount(cache: Counts, flushMs = 50): Count & { flush(): Pr
     return total
   }
   return Object.assign(count, { flush })
+}
+
+/**
+ * Counts kept in this process only, for a service without Redis: each replica counts its own
+ * callers, so a limit holds per replica (n replicas let a caller through up to n times the limit,
+ * or less where the load balancer keeps a caller on one replica). At most `maxKeys` counters are
+ * held; a window that ended is forgotten, and past the bound the oldest counter goes first.
+ */
+export function localCounts(maxKeys = 100_000): Counts {
+  const counters = new Map<string, { n: number; ends: number }>() // in insertion order: oldest first
+  return {
+    async count(key, windowSeconds, by = 1) {
+      const now = Date.now()
+      let counter = counters.get(key)
+      if (!counter || counter.ends <= now) {
+        counters.delete(key)
+        if (counters.size >= maxKeys) {
+          for (const [k, c] of counters) if (c.ends <= now) counters.delete(k)
+          if (counters.size >= maxKeys) counters.delete(counters.keys().next().value!)
+        }
+        counters.set(key, (counter = { n: 0, ends: now + windowSeconds * 1000 }))
+      }
+      counter.n += by
+      return counter.n
+    },
+  }
 }

@@ -11,19 +11,18 @@ import { createCache } from '../cache/cache.ts'
 import { exactCounts } from '../security/rate-counts.ts'
 import { connectRedis } from '../cache/redis.ts'
 import { connectDb, openMigrated } from '../data/postgres.ts'
-import { access } from '../security/access.ts'
-import { createVerifier } from '../security/verify-token.ts'
-import { clientAddress, requestClient, trustedProxies } from '../security/client-address.ts'
+import type { RequestClient } from '../security/client-address.ts'
 import { serviceCredential } from '../security/service-token.ts'
-import { createMetrics, metricsPlugin } from '../observability/metrics.ts'
-import { createTracing, tracingPlugin } from '../observability/tracing.ts'
+import { metricsPlugin, type Metrics } from '../observability/metrics.ts'
+import { tracingPlugin, type Tracing } from '../observability/tracing.ts'
 import { failedToStart } from '../http/serve.ts'
 import { docs, type DocVocabulary, type ServiceDocs } from '../api-docs/docs.ts'
-import { dependencyStates, health } from '../http/health.ts'
+import { health, type HealthOptions } from '../http/health.ts'
 import { problems, requestId } from '../http/problems.ts'
-import { createLog, type LogLevel } from '../observability/log.ts'
+import { createLog, type Log, type LogLevel } from '../observability/log.ts'
 import { createOutbox } from '../data/outbox.ts'
 import type { LimitSettings, serviceConfig } from './config.ts'
+import { callersOf, instrumentsOf, reportDependencies, type Checks } from './http-service.ts'
 
 /** A service's configuration (`serviceConfig`), its rate-limit buckets named `B`. */
 type Config<B extends string = string> = Omit<ReturnType<typeof serviceConfig>, 'limits'> & { limits: LimitSettings<B> }
@@ -56,9 +55,8 @@ export async function connectService<B extends string, C extends EventCatalog = 
   const eventsSql = connectDb(config.databaseUrl, config.dbEventsPoolMax, config.dbTimeouts)
   if (applied.length) log.info('migrated', { applied })
   if (ahead.length) log.warn('the database has migrations this release does not know (a rollback?); they only add, so this release runs on it', { ahead })
-  const tracing = createTracing({ ...config.tracing, serviceName: config.tracing.serviceName ?? name })
-  const metrics = createMetrics(name)
-  const instruments = { tracing, metrics }
+  const instruments = instrumentsOf(name, config.tracing)
+  const { tracing, metrics } = instruments
   const redis = connectRedis(config.redisUrl, log, config.redisSentinel)
   const cache = createCache({ redis, prefix: config.cachePrefix, ttlSeconds: config.cacheTtlSeconds, log, metrics, nearLimits: config.nearCache })
   const bus = createBus({
@@ -76,20 +74,15 @@ export async function connectService<B extends string, C extends EventCatalog = 
   const outbox = createOutbox({ sql, bus, log, instruments })
   const { relay } = outbox
   relay.start()
-  if (!config.auth.enabled) log.warn('AUTH=off: authentication is turned off; every caller may do everything')
-  // the client behind TRUSTED_PROXIES, worked out once per request for limits, logs and traces
-  const clientOf = requestClient(clientAddress(trustedProxies(config.trustedProxies)))
-  const verifier = createVerifier(config.auth, { scopes: Object.keys(manifest.scopes), serviceScopes: manifest.serviceScopes, subject: manifest.subject })
-  const guard = access({ verify: verifier, counts: exactCounts(redis, config.cachePrefix), limits: config.limits, log, clientOf, metrics })
+  // rate limits counted in Redis, so every replica counts the same
+  const { clientOf, access: guard } = callersOf({ manifest, config, log, metrics, counts: exactCounts(redis, config.cachePrefix) })
   const checks = {
     postgres: async () => sql`select 1`,
     redis: redis.check,
     rabbitmq: bus.check,
   }
   // what /ready reports, for alerts and dashboards: a degraded service still answers 200
-  metrics.gauge('shop_dependency_up', 'Whether a dependency answers (1) or not (0), as /ready asks it', async (gauge) => {
-    for (const [dependency, state] of await dependencyStates(checks)) gauge.set({ dependency }, state === 'down' ? 0 : 1)
-  }, ['dependency'])
+  reportDependencies(metrics, checks)
   /**
    * Waits for the consumers to run, but not for ever: with RabbitMQ away the service still
    * serves HTTP (orders go to the outbox) and the consumers start when the broker is back.
@@ -139,15 +132,23 @@ export type AppPlatform<B extends string = string> = Pick<
   'log' | 'checks' | 'health' | 'vocabulary' | 'exchange' | 'http' | 'access' | 'clientOf' | 'tracing' | 'metrics'
 >
 
+/** What the HTTP shell needs from a platform, `connectService`'s or `connectHttpService`'s. */
+export type AppShell = {
+  log: Log
+  checks: Checks
+  health: HealthOptions
+  vocabulary: DocVocabulary
+  http: { auth: 'on' | 'off'; maxBodyBytes: number; metrics: boolean }
+  clientOf: RequestClient
+  tracing: Tracing
+  metrics: Metrics
+}
+
 /**
  * The HTTP shell every service shares: request ids, problem+json, health and readiness, the
  * service's routes, and last the docs, generated from every route registered before them.
  */
-export function serviceApp(
-  info: ServiceDocs,
-  platform: Pick<ServicePlatform, 'log' | 'checks' | 'health' | 'vocabulary' | 'http' | 'clientOf' | 'tracing' | 'metrics'>,
-  routes: AnyElysia,
-) {
+export function serviceApp(info: ServiceDocs, platform: AppShell, routes: AnyElysia) {
   const { auth, maxBodyBytes } = platform.http
   // normalize: false -> unknown body fields are a 400 naming them, not silently dropped. Bun's
   // own body limit (128 MB) stays a backstop far above MAX_BODY_BYTES: below it, `problems`
