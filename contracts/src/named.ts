@@ -1,3 +1,4 @@
+import { OrderSummary, SummaryPart, SummaryProduct } from './bff.ts'
 import { Money, MoneyInput } from './common.ts'
 import { StockRejectionReason } from './events.ts'
 import { Health, Readiness } from './ops.ts'
@@ -15,4 +16,5 @@ export const namedSchemas = {
   common: { Money, MoneyInput, Problem, ValidationProblem, FieldError, Health, Readiness },
   product: { Product, CreateProduct, UpdateProduct, ProductPage },
   order: { Order, CreateOrder, OrderPage, OrderStatus, StockRejectionReason, OrderTimeline, OrderStep },
+  bff: { OrderSummary, SummaryProduct, SummaryPart, Order, OrderStatus, StockRejectionReason },
 }
