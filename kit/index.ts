@@ -3,8 +3,19 @@
  * folder's face). This file is what a service may use; a test of one part imports that part's
  * face, `@shop/kit/<folder>`. The layout suite fails when a service imports anything else.
  */
-export { connectService, migrateOnly, serviceApp, limitEnv, readEnv, serviceConfig, serviceEnv } from './service/index.ts'
-export type { AppPlatform, Buckets, ServiceManifest } from './service/index.ts'
+export {
+  connectHttpService,
+  connectService,
+  httpServiceConfig,
+  httpServiceEnv,
+  migrateOnly,
+  serviceApp,
+  limitEnv,
+  readEnv,
+  serviceConfig,
+  serviceEnv,
+} from './service/index.ts'
+export type { AppPlatform, Buckets, HttpPlatform, HttpServiceManifest, ServiceManifest } from './service/index.ts'
 export { conflict, DomainError, notFound, preconditionFailed, unavailable, cents, toMoney } from './core/index.ts'
 export { failedToStart, requestId, serve } from './http/index.ts'
 export { described, docHeader } from './api-docs/index.ts'

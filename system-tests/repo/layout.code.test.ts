@@ -5,15 +5,16 @@ import { fileURLToPath } from 'node:url'
 
 // The layout says the architecture. The workspaces stand in layers and depend one way, down:
 // contracts (schemas) <- kit (runtime) <- testkit (what tests need) <- the services, one beside
-// the other <- tools (what developers and operators run) <- system-tests (the whole system, the
-// tools' output included). A workspace uses only those below it, never one beside it: product
-// and order never import each other, the testkit never imports a service, nothing imports the
+// the other (product, order, and the bff in front of them) <- tools (what developers and operators
+// run) <- system-tests (the whole system, the tools' output included). A workspace uses only those
+// below it, never one beside it: product, order and the bff never import each other (the bff
+// talks to the others over HTTP only), the testkit never imports a service, nothing imports the
 // tools or the system tests but what stands above them. Read from the sources themselves (every
 // import, type imports too) and from each package.json, with no exceptions listed.
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: { packages: string[] } }
 const workspaces = pkg.workspaces.packages
-const layers = [['contracts'], ['kit'], ['testkit'], ['product', 'order'], ['tools'], ['system-tests']]
+const layers = [['contracts'], ['kit'], ['testkit'], ['product', 'order', 'bff'], ['tools'], ['system-tests']]
 const layerOf = (w: string) => layers.findIndex((l) => l.includes(w))
 
 /** The uses that break the layers: `from -> to` where `to` is not below `from`. */
@@ -97,12 +98,13 @@ describe('the layout', () => {
   it('when a service imports another service, or the testkit a service, or a service the tools, then the check names it (it can fail)', () => {
     const uses = new Map([
       ['order', ['kit', 'product', 'testkit']],
+      ['bff', ['contracts', 'order']],
       ['testkit', ['kit', 'order']],
       ['product', ['tools', 'system-tests']],
       ['tools', ['order', 'system-tests']],
       ['system-tests', ['tools', 'order', 'product']],
     ])
-    expect(wrongWay(uses)).toEqual(['order -> product', 'testkit -> order', 'product -> tools', 'product -> system-tests', 'tools -> system-tests'])
+    expect(wrongWay(uses)).toEqual(['order -> product', 'bff -> order', 'testkit -> order', 'product -> tools', 'product -> system-tests', 'tools -> system-tests'])
   })
 
   it('when the kit is read, then it names nothing of the shop: no scope, bucket, header or event of its own', () => {

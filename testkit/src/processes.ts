@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { eventually } from './wait.ts'
 
 export type Runtime = 'bun' | 'deno'
+/** The services the testkit can run as processes: a workspace with `src/main.ts` and a deno.json task. */
+export type RunnableService = 'product' | 'order' | 'bff'
 export type ServiceProcess = {
   name: string
   url: string
@@ -23,7 +25,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
  * The exact command a runtime serves a service with, run from the repository root: on Deno the
  * `deno task` line from deno.json (one place for its permissions), on Bun `bun <service>/src/main.ts`.
  */
-function commandFor(runtime: Runtime, service: 'product' | 'order'): [string, string[]] {
+function commandFor(runtime: Runtime, service: RunnableService): [string, string[]] {
   if (runtime === 'deno') {
     const { tasks } = JSON.parse(readFileSync(join(root, 'deno.json'), 'utf8')) as { tasks: Record<string, string> }
     const [cmd, ...args] = tasks[service]!.split(/\s+/)
@@ -48,7 +50,7 @@ export function freePort(): Promise<number> {
  * answers 200. Fails with the process's output if it exits or is not ready in time.
  */
 export async function spawnService(
-  service: 'product' | 'order',
+  service: RunnableService,
   env: Record<string, string>,
   {
     runtime = 'bun',
