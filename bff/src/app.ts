@@ -2,15 +2,16 @@ import { Elysia } from 'elysia'
 import { namedSchemas } from '@shop/contracts'
 import { docHeader, serviceApp, type HttpPlatform } from '@shop/kit'
 import type { Bucket } from './config.ts'
+import type { Forwarder } from './forward.ts'
 import type { OrderSummaryReader } from './order-summary.ts'
 import { bffRoutes } from './routes.ts'
 import { storefront } from './storefront.ts'
 import type { Upstream } from './upstream.ts'
 
-type Parts = { summarize: OrderSummaryReader; product: Upstream; order: Upstream; platform: HttpPlatform<Bucket>; web?: string }
+type Parts = { summarize: OrderSummaryReader; forwarder: Forwarder; product: Upstream; order: Upstream; platform: HttpPlatform<Bucket>; web?: string }
 
 /** The composition root of the HTTP side: plain objects in, an Elysia app out. */
-export const createApp = ({ summarize, product, order, platform, web }: Parts) =>
+export const createApp = ({ summarize, forwarder, product, order, platform, web }: Parts) =>
   serviceApp(
     {
       title: 'shop bff',
@@ -24,5 +25,5 @@ export const createApp = ({ summarize, product, order, platform, web }: Parts) =
       headers: { 'X-Partial': docHeader('The parts of the answer that are missing (`orders`, `totalOrders`), comma-separated; absent when nothing is') },
     },
     platform,
-    new Elysia().use(bffRoutes({ summarize, product, order, platform })).use(storefront(web)),
+    new Elysia().use(bffRoutes({ summarize, forwarder, product, order, platform })).use(storefront(web)),
   )

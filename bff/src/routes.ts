@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import { OrderSummary, OrderSummaryParams, OrderSummaryQuery, Problem, ValidationProblem, type Scope } from '@shop/contracts'
 import { described, requestId, type Access, type HttpPlatform } from '@shop/kit'
 import type { Bucket } from './config.ts'
-import { forward } from './forward.ts'
+import type { Forwarder } from './forward.ts'
 import type { OrderSummaryReader } from './order-summary.ts'
 import type { Caller, Upstream } from './upstream.ts'
 
@@ -18,8 +18,10 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 type Platform = Pick<HttpPlatform<Bucket>, 'access' | 'clientOf'>
 
-/** HTTP only: the summary's shapes come from contracts/, its answer from order-summary.ts; the rest is forwarded. */
-export const bffRoutes = ({ summarize, product, order, platform }: { summarize: OrderSummaryReader; product: Upstream; order: Upstream; platform: Platform }) => {
+type Parts = { summarize: OrderSummaryReader; forwarder: Forwarder; product: Upstream; order: Upstream; platform: Platform }
+
+/** HTTP only: the summary's shapes come from contracts/, its answer from order-summary.ts; the rest is forwarded (forward.ts). */
+export const bffRoutes = ({ summarize, forwarder, product, order, platform }: Parts) => {
   const callerOf = ({ request, requestId, server }: { request: Request; requestId: string; server: unknown }): Caller => ({
     headers: request.headers,
     requestId,
@@ -34,7 +36,7 @@ export const bffRoutes = ({ summarize, product, order, platform }: { summarize: 
         app.route(
           method,
           path,
-          ({ request, body, requestId, server }) => forward({ to: service, request, body, caller: callerOf({ request, requestId, server }), server }),
+          ({ request, body, requestId, server }) => forwarder.forward({ to: service, request, body, caller: callerOf({ request, requestId, server }), server }),
           forwarded,
         )
     return app

@@ -1,5 +1,6 @@
 import { connectHttpService } from '@shop/kit'
 import { createApp } from './app.ts'
+import { createForwarder } from './forward.ts'
 import type { BffConfig } from './config.ts'
 import { manifest } from './manifest.ts'
 import { createOrderSummary } from './order-summary.ts'
@@ -16,5 +17,11 @@ export async function startBff(config: BffConfig, { web }: { web?: string } = {}
   const product = to('product', config.productUrl)
   const order = to('order', config.orderUrl)
   const summarize = createOrderSummary({ product, order, log: platform.log })
-  return { ...platform, app: createApp({ summarize, product, order, platform, web }) }
+  const forwarder = createForwarder()
+  return {
+    ...platform,
+    app: createApp({ summarize, forwarder, product, order, platform, web }),
+    /** on SIGTERM: the event streams it forwards end first, so callers reconnect elsewhere */
+    endStreams: forwarder.endStreams,
+  }
 }

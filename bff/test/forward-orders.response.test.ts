@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { expectProblem } from '@shop/testkit/expect'
-import { eventually, operatorToken, runtimes } from '@shop/testkit'
-import { bffWorld, type BffWorld } from './env.ts'
+import { bffEnv, eventually, operatorToken, runtimes } from '@shop/testkit'
+import { bffWorld, bootBff, type BffWorld } from './env.ts'
+import { stubService } from './stubs.ts'
 
 let w: BffWorld
 const orderId = '0192f5a4-3c1e-7d2a-9b61-5a0f3e8c1d25'
@@ -91,5 +92,26 @@ describe.each(runtimes)('on %s', (runtime) => {
     await res.body!.getReader().read()
     leaving.abort()
     await eventually(() => stream.state.cancelled, { what: "order's stream cancelled", timeout: 5000 })
+  })
+})
+
+describe('the bff stopping', () => {
+  it('when it stops (SIGTERM) with an event stream open, then the stream ends cleanly at once, so the caller reconnects elsewhere', async () => {
+    const order = stubService()
+    const stream = eventStream(1000, 100)
+    order.answers(() => stream.response)
+    const bff = await bootBff(bffEnv({ productUrl: order.url, orderUrl: order.url }))
+    try {
+      const res = await fetch(`${bff.url}/orders/${orderId}/events`, { headers: { authorization: `Bearer ${await operatorToken()}` } })
+      const reader = res.body!.getReader()
+      await reader.read()
+      const stopping = performance.now()
+      await bff.stop()
+      for (let part = await reader.read(); !part.done; part = await reader.read());
+      expect(performance.now() - stopping).toBeLessThan(1000)
+      await eventually(() => stream.state.cancelled, { what: "order's stream let go", timeout: 2000 })
+    } finally {
+      order.stop()
+    }
   })
 })
