@@ -264,7 +264,7 @@ describe("the README's quick start, against freshly started services", () => {
     const tokens = shown.filter((l) => /^ {2}eyJ[\w-]*…$/.test(l))
     expect(tokens.length).toBe(2)
     expect(shown.filter((l) => !tokens.includes(l) && !patterns.some((p) => p.test(l)))).toEqual([])
-    for (const start of ['product ', 'order ', 'traces ', 'staff token', 'customer token', 'ready: '])
+    for (const start of ['bff ', 'product ', 'order ', 'traces ', 'staff token', 'customer token', 'ready: '])
       expect(shown.some((l) => l.startsWith(start))).toBe(true)
   })
 })

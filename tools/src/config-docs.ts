@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import type { TObject, TSchema } from '@sinclair/typebox'
 import { Config as ProductConfig } from '@shop/product/config'
 import { Config as OrderConfig } from '@shop/order/config'
+import { Config as BffConfig } from '@shop/bff/config'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 export const configurationPage = 'docs/configuration.md'
@@ -34,14 +35,14 @@ const SERVICE_NOTES: Record<string, string> = {
   SERVICE_CLIENT_SECRET: "order's client secret at the identity provider (with SERVICE_TOKEN_URL)",
   MAX_BODY_BYTES: 'the largest request body; a larger one gets 413 before it is read',
   RATE_LIMIT_WINDOW_SECONDS: 'the wall-clock window every rate limit counts in',
-  OTEL_SERVICE_NAME: 'the service name on spans; unset: `product` or `order`',
+  OTEL_SERVICE_NAME: 'the service name on spans; unset: `product`, `order` or `bff`',
   OTEL_TRACES_SAMPLER:
     'the standard sampler names: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`',
   OTEL_TRACES_SAMPLER_ARG: 'the ratio of the `traceidratio` samplers (unset: 1)',
   LOG_LEVEL: 'JSON log lines at this level and above; warnings and errors go to stderr, the rest to stdout',
   PRODUCT_QUEUE: "product's queue: order.created and order.cancelled (dead letters in `<queue>.dlq`)",
   ORDER_QUEUE: "order's queue: stock.reserved and stock.rejected (dead letters in `<queue>.dlq`)",
-  PRODUCT_URL: 'where order checks a product before it accepts an order (`GET /products/:id`)',
+  PRODUCT_URL: 'where product answers: order checks a product there before it accepts an order (`GET /products/:id`), the bff forwards `/products…` there',
   PRODUCT_TIMEOUT_MS: 'the longest order waits for that check; then 503 with Retry-After',
   IDEMPOTENCY_TTL_HOURS: 'how long an `Idempotency-Key` is remembered, per customer',
 }
@@ -71,11 +72,12 @@ const HARNESS_NOTES: Record<string, Note> = {
   EVENTS_EXCHANGE: { default: '`shop.events`', text: '`bun run dlq`: the exchange the queue belongs to' },
   LOG_LEVEL: { default: '`info` (`bun run start`), `error` (suites)', text: 'the LOG_LEVEL the testkit and `bun run start` give the services they start' },
   QUEUE_TYPE: { default: 'unset (the services\' `quorum`)', text: 'the QUEUE_TYPE of the services the suites start; CI runs the saga, event and fault suites again with `classic`' },
-  AUTH: { default: '`on`', text: '`off`: `bun run start` runs both services with authentication off and prints no tokens' },
-  OTEL_EXPORTER_OTLP_ENDPOINT: { default: 'unset', text: '`bun run start` hands it to both services, as `--otlp <url>` does' },
+  AUTH: { default: '`on`', text: '`off`: `bun run start` runs the services and the bff with authentication off and prints no tokens' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { default: 'unset', text: '`bun run start` hands it to the services and the bff, as `--otlp <url>` does' },
   STACK_RUNTIME: { default: '`bun`', text: '`deno`: `bun run start` runs the services on Deno, as `--deno` does' },
   PRODUCT_PORT: { default: '3000', text: "product's port under `bun run start`" },
   ORDER_PORT: { default: '8080', text: "order's port under `bun run start`" },
+  BFF_PORT: { default: '5000', text: "the bff's port under `bun run start` (its PORT)" },
   COMPOSE_FILE: { default: '`compose.yml`', text: "`bun run test:containers`: the compose files, colon-separated, as Docker Compose reads it (CI adds `.ci/compose.ci.yml`)" },
 }
 
@@ -135,16 +137,17 @@ export function envReads(which: 'harness' | 'k6'): EnvRead[] {
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
-type Service = 'product' | 'order'
-const schemas: Record<Service, TObject> = { product: ProductConfig, order: OrderConfig }
-/** A service variable's schema, from whichever service reads it. */
+type Service = 'product' | 'order' | 'bff'
+const schemas: Record<Service, TObject> = { product: ProductConfig, order: OrderConfig, bff: BffConfig }
+const services = Object.keys(schemas) as Service[]
+/** A service variable's schema, from the first service that reads it. */
 const schemaOf = (name: string): TSchema | undefined =>
-  (ProductConfig.properties as Record<string, TSchema>)[name] ?? (OrderConfig.properties as Record<string, TSchema>)[name]
+  services.map((s) => (schemas[s].properties as Record<string, TSchema>)[name]).find((schema) => schema !== undefined)
 
 /** Every service variable once, in the order of the schemas (the shared ones first). */
 function serviceVariables(): string[] {
-  const names = [...Object.keys(ProductConfig.properties)]
-  for (const name of Object.keys(OrderConfig.properties)) if (!names.includes(name)) names.push(name)
+  const names: string[] = []
+  for (const s of services) for (const name of Object.keys(schemas[s].properties)) if (!names.includes(name)) names.push(name)
   return names
 }
 
@@ -189,11 +192,11 @@ function serviceDescription(name: string): string | undefined {
  */
 export function configurationProblems(): string[] {
   const problems: string[] = []
-  const services = serviceVariables()
-  for (const name of services)
+  const read = serviceVariables()
+  for (const name of read)
     if (!serviceDescription(name)) problems.push(`${name} has no description: give it one in its schema (or in SERVICE_NOTES of tools/src/config-docs.ts)`)
   for (const name of Object.keys(SERVICE_NOTES)) {
-    if (!services.includes(name)) problems.push(`SERVICE_NOTES describes ${name}, which no service reads: remove it from tools/src/config-docs.ts`)
+    if (!read.includes(name)) problems.push(`SERVICE_NOTES describes ${name}, which no service reads: remove it from tools/src/config-docs.ts`)
     else if (schemaOf(name)?.description)
       problems.push(`${name} is described in its schema and in SERVICE_NOTES: remove the note from tools/src/config-docs.ts`)
   }
@@ -222,8 +225,8 @@ export function configurationProblems(): string[] {
 
 /** The generated part of docs/configuration.md. */
 export function renderConfiguration(): string {
-  const services = serviceVariables().map(
-    (name) => `| \`${name}\` | ${defaultOf('product', name)} | ${defaultOf('order', name)} | ${cell(serviceDescription(name) ?? '')} |`,
+  const variables = serviceVariables().map(
+    (name) => `| \`${name}\` | ${services.map((s) => defaultOf(s, name)).join(' | ')} | ${cell(serviceDescription(name) ?? '')} |`,
   )
   const readers = (r: EnvRead) => r.files.map((f) => `\`${f}\``).join(', ')
   const harness = envReads('harness').map((r) => {
@@ -239,11 +242,11 @@ export function renderConfiguration(): string {
     '',
     '### The services',
     '',
-    'Read once at start by `readEnv` (`kit/service/config.ts`): `serviceEnv` there for what both services read, each service\'s `src/config.ts` for its own. "—": that service does not read it.',
+    'Read once at start by `readEnv` (`kit/service/config.ts`): `httpServiceEnv` there for what every service reads, `serviceEnv` for what product and order add for their data, each service\'s `src/config.ts` for its own. "—": that service does not read it.',
     '',
-    '| variable | product | order | what it does |',
-    '| --- | --- | --- | --- |',
-    ...services,
+    `| variable | ${services.join(' | ')} | what it does |`,
+    `| --- | ${services.map(() => '---').join(' | ')} | --- |`,
+    ...variables,
     '',
     '### The testkit, `bun run start` and the tools',
     '',

@@ -1,7 +1,7 @@
 /**
  * `bun run start`: the whole system on one machine with one command. Uses (or starts) the
- * infrastructure like the tests do, runs product and order as child processes on their usual
- * ports, prints where everything is, and on Ctrl-C stops what it started.
+ * infrastructure like the tests do, runs product, order and the bff in front of them as child
+ * processes on their usual ports, prints where everything is, and on Ctrl-C stops what it started.
  */
 import { startInfra, withDatabase, authEnv, serviceAuthEnv, spawnService, type Runtime, type ServiceProcess } from '@shop/testkit'
 import { devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
@@ -9,6 +9,7 @@ import { devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
 const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
 const productPort = Number(process.env.PRODUCT_PORT ?? 3000)
 const orderPort = Number(process.env.ORDER_PORT ?? 8080)
+const bffPort = Number(process.env.BFF_PORT ?? 5000)
 
 const infra = await startInfra()
 const signer = await devSigner()
@@ -66,15 +67,23 @@ try {
     { runtime, port: orderPort, quiet: false },
   )
   started.push(order)
+  // the front door: no database, cache or broker of its own, only the two services behind it
+  const bff = await spawnService(
+    'bff',
+    { LOG_LEVEL: common.LOG_LEVEL, ...auth, ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp } : {}), PRODUCT_URL: product.url, ORDER_URL: order.url },
+    { runtime, port: bffPort, quiet: false },
+  )
+  started.push(bff)
   const lines = [
     '',
+    `bff       http://localhost:${bffPort}    Swagger UI http://localhost:${bffPort}/docs    metrics http://localhost:${bffPort}/metrics    (the front door: /products, /orders, /order-summary)`,
     `product   http://localhost:${productPort}    Swagger UI http://localhost:${productPort}/docs    metrics http://localhost:${productPort}/metrics`,
     `order     http://localhost:${orderPort}    Swagger UI http://localhost:${orderPort}/docs    metrics http://localhost:${orderPort}/metrics`,
     otlp ? `traces    OTLP/HTTP to ${otlp}` : 'traces    off (bun run start -- --otlp http://localhost:4318 sends them to a collector)',
     infra.managementUrl ? `rabbitmq  ${infra.managementUrl.replace(/\/\/[^@]*@/, '//')}   (guest / guest)` : undefined,
     '',
     ...(auth.AUTH === 'off' ? ['AUTH=off: no token needed.'] : await tokenLines()),
-    `ready: infrastructure ${infra.source}, services on ${runtime}. Ctrl-C stops product and order.`,
+    `ready: infrastructure ${infra.source}, services on ${runtime}. Ctrl-C stops product, order and the bff.`,
     '',
   ]
   console.log(lines.filter((l) => l !== undefined).join('\n'))
