@@ -1,6 +1,7 @@
 # The image of one service, chosen at build time:
 #   docker build --build-arg SERVICE=product --build-arg PORT=3000 -t shop/product .
 #   docker build --build-arg SERVICE=order --build-arg PORT=8080 -t shop/order .
+#   docker build --build-arg SERVICE=bff --build-arg PORT=5000 -t shop/bff .
 # (compose.yml passes both). Build context: the repository root (.dockerignore keeps out
 # node_modules, tests, the testkit, the tools, the system tests and .git), so it builds the same
 # from a clean clone. One file for every service, so a fix to the image is made once.
@@ -17,6 +18,7 @@ COPY kit/package.json kit/
 COPY testkit/package.json testkit/
 COPY product/package.json product/
 COPY order/package.json order/
+COPY bff/package.json bff/
 COPY tools/package.json tools/
 COPY system-tests/package.json system-tests/
 # production dependencies of the service and the workspaces it uses. Bun's isolated install puts

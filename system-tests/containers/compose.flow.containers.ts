@@ -1,11 +1,11 @@
 /**
- * The system as `docker compose up --build` runs it: both images built from this checkout, the
- * stack brought up and health-gated, the seed's flow against the published ports, then two
- * replicas of each service under a burst of orders, then `down -v`. Run by
+ * The system as `docker compose up --build` runs it: the three images built from this checkout,
+ * the stack brought up and health-gated, the seed's flow against the published ports and through
+ * the bff, then two replicas of each service under a burst of orders, then `down -v`. Run by
  * `bun run test:containers` (needs a Docker engine), not by `bun run test`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { Order, OrderPage, Product } from '@shop/contracts'
+import { Order, OrderPage, OrderSummary, Product } from '@shop/contracts'
 import { client, eventually, type Client } from '@shop/testkit'
 import { expectJson, expectSchema } from '@shop/testkit/expect'
 import { composeStack, type Stack } from './compose.ts'
@@ -18,7 +18,7 @@ beforeAll(async () => {
   console.error(`[containers] ${stack.version}`)
   const t0 = performance.now()
   stack.build()
-  console.error(`[containers] both images built in ${seconds(t0)}`)
+  console.error(`[containers] the images built in ${seconds(t0)}`)
 }, 600_000)
 afterAll(() => {
   if (!stack) return
@@ -87,6 +87,13 @@ describe('compose up', () => {
     const listed = await order.get(`/orders/product/${id}?limit=20`)
     expectJson(listed, 200, OrderPage)
     expect(listed.body.items.map((o: Order) => [o.id, o.status])).toEqual([[placed.body.id, 'confirmed']])
+
+    // the front door: the same product through the bff, and the seed's summary of it
+    const bff = client(stack.urls('bff')[0]!)
+    expect((await bff.get(`/products/${id}`)).body).toMatchObject({ id, qty: 8 })
+    const summary = await bff.get(`/order-summary/${id}`)
+    expectJson(summary, 200, OrderSummary)
+    expect(summary.body).toMatchObject({ product: { id, currentStock: 8 }, orders: [{ id: placed.body.id, status: 'confirmed' }], totalOrders: 1 })
   }, 300_000)
 
   it('when scaled to two replicas of each service, then 50 concurrent orders on a stock of 20 confirm exactly 20 and leave stock 0', async () => {

@@ -34,6 +34,9 @@ const listenable = (port: number) =>
 
 export type Stack = Awaited<ReturnType<typeof composeStack>>
 
+/** the services built from this checkout, each with the port it serves in its container */
+const ports = { product: 3000, order: 8080, bff: 5000 }
+
 /**
  * compose.yml as a user runs it, under its own project name and on free host ports (this machine
  * may run its own PostgreSQL, Redis and RabbitMQ on the standard ones). COMPOSE_FILE, when set
@@ -42,7 +45,7 @@ export type Stack = Awaited<ReturnType<typeof composeStack>>
 export async function composeStack() {
   const compose = composeCommand()
   const project = `shopci${Date.now().toString(36)}`
-  const [product, order] = [await freeRange(4), await freeRange(4)]
+  const [product, order, bff] = [await freeRange(4), await freeRange(4), await freeRange(4)]
   const env = {
     POSTGRES_HOST_PORT: String(await freePort()),
     REDIS_HOST_PORT: String(await freePort()),
@@ -50,6 +53,7 @@ export async function composeStack() {
     RABBITMQ_UI_HOST_PORT: String(await freePort()),
     PRODUCT_HOST_PORTS: `${product}-${product + 3}`,
     ORDER_HOST_PORTS: `${order}-${order + 3}`,
+    BFF_HOST_PORTS: `${bff}-${bff + 3}`,
     // the services accept this process's tokens, as `bun run token -- --write-env` sets it up for a user
     JWT_PUBLIC_KEY: authEnv().JWT_PUBLIC_KEY!.replaceAll('\n', '\\n'),
     // and order calls product with its own key, as the same command writes it
@@ -66,10 +70,10 @@ export async function composeStack() {
     build: () => dc('build'),
     up: (...args: string[]) => dc('up', '-d', ...args),
     down: () => dc('down', '-v', '--remove-orphans'),
-    images: () => ({ product: `${project}${compose.length > 1 ? '-' : '_'}product`, order: `${project}${compose.length > 1 ? '-' : '_'}order` }),
+    images: () => Object.fromEntries(Object.keys(ports).map((service) => [service, `${project}${compose.length > 1 ? '-' : '_'}${service}`])),
     /** the published host URL of every running container of a service */
-    urls(service: 'product' | 'order'): string[] {
-      const port = service === 'product' ? 3000 : 8080
+    urls(service: keyof typeof ports): string[] {
+      const port = ports[service]
       return containers(service).map((id) => {
         const bound = run(['docker', 'inspect', '-f', `{{range (index .NetworkSettings.Ports "${port}/tcp")}}{{.HostIp}}:{{.HostPort}} {{end}}`, id]).trim()
         if (bound) return `http://${bound.split(' ')[0]}`

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { Config as ProductConfig } from '@shop/product/config'
 import { Config as OrderConfig } from '@shop/order/config'
+import { Config as BffConfig } from '@shop/bff/config'
 
 // compose.yml and the Dockerfiles checked without an engine, at the level of `docker compose config`:
 // it parses, and every service, port, variable and health check the code relies on is there.
@@ -21,11 +22,11 @@ type Service = {
 }
 const compose = Bun.YAML.parse(read('compose.yml')) as { services: Record<string, Service>; volumes: Record<string, unknown> }
 const services = compose.services
-const known = { product: Object.keys(ProductConfig.properties), order: Object.keys(OrderConfig.properties) }
+const known = { product: Object.keys(ProductConfig.properties), order: Object.keys(OrderConfig.properties), bff: Object.keys(BffConfig.properties) }
 
 describe('compose.yml', () => {
-  it('when parsed, then it runs postgres, redis, rabbitmq with its UI, product and order', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'redis', 'rabbitmq', 'product', 'order']))
+  it('when parsed, then it runs postgres, redis, rabbitmq with its UI, product, order and the bff', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgres', 'redis', 'rabbitmq', 'product', 'order', 'bff']))
     expect(services.rabbitmq!.image).toContain('management')
     expect(services.rabbitmq!.ports).toEqual(['127.0.0.1:${RABBITMQ_HOST_PORT:-5672}:5672', '127.0.0.1:${RABBITMQ_UI_HOST_PORT:-15672}:15672'])
   })
@@ -37,7 +38,7 @@ describe('compose.yml', () => {
   it('when a service runs, then it has a health check', () => {
     const running = Object.entries(services).filter(([, s]) => !s.profiles)
     const unchecked = running.filter(([, s]) => !s.healthcheck?.test?.length).map(([name]) => name)
-    expect(running.length).toBe(5)
+    expect(running.length).toBe(6)
     expect(unchecked).toEqual([])
   })
 
@@ -47,6 +48,8 @@ describe('compose.yml', () => {
       for (const infra of ['postgres', 'redis', 'rabbitmq']) expect(deps[infra]?.condition).toBe('service_healthy')
     }
     expect(services.order!.depends_on!.product?.condition).toBe('service_healthy')
+    // the bff has no infrastructure of its own: it waits for the services behind it
+    expect(services.bff!.depends_on).toEqual({ product: { condition: 'service_healthy' }, order: { condition: 'service_healthy' } })
   })
 
   it('when the services are configured, then every variable is one their config reads, pointing at compose hosts', () => {
@@ -61,9 +64,18 @@ describe('compose.yml', () => {
     expect(services.product!.environment!.DATABASE_URL).not.toBe(services.order!.environment!.DATABASE_URL)
   })
 
+  it('when the bff is configured, then every variable is one its config reads: the services behind it and how to check tokens, no data of its own', () => {
+    const env = services.bff!.environment!
+    expect(Object.keys(env).filter((key) => !known.bff.includes(key))).toEqual([])
+    expect([env.PRODUCT_URL, env.ORDER_URL, env.PORT]).toEqual(['http://product:3000', 'http://order:8080', '5000'])
+    // the same token settings as the services, so it accepts what they accept
+    for (const key of ['AUTH', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE']) expect(env[key]).toBe(services.product!.environment![key])
+  })
+
   it('when published, then on 127.0.0.1 only, on the standard ports unless the env moves them, with room for replicas', () => {
     expect(services.product!.ports).toEqual(['127.0.0.1:${PRODUCT_HOST_PORTS:-3000-3003}:3000'])
     expect(services.order!.ports).toEqual(['127.0.0.1:${ORDER_HOST_PORTS:-8080-8083}:8080'])
+    expect(services.bff!.ports).toEqual(['127.0.0.1:${BFF_HOST_PORTS:-5000-5003}:5000'])
     expect(services.postgres!.ports).toEqual(['127.0.0.1:${POSTGRES_HOST_PORT:-5432}:5432'])
     expect(services.redis!.ports).toEqual(['127.0.0.1:${REDIS_HOST_PORT:-6379}:6379'])
   })
@@ -90,8 +102,8 @@ describe('compose.yml', () => {
     // which service, and its port, are build arguments: beyond the workspace manifests that
     // bun.lock needs, no instruction names one
     const instructions = text.split('\n').filter((l) => !l.startsWith('#') && !/^COPY [\w-]+\/package\.json [\w-]+\/$/.test(l))
-    expect(instructions.join('\n')).not.toMatch(/\b(product|order)\b/)
-    for (const [name, port] of [['product', '3000'], ['order', '8080']] as const) {
+    expect(instructions.join('\n')).not.toMatch(/\b(product|order|bff)\b/)
+    for (const [name, port] of [['product', '3000'], ['order', '8080'], ['bff', '5000']] as const) {
       const build = services[name]!.build!
       expect(build.dockerfile ?? 'Dockerfile').toBe('Dockerfile')
       expect(build.args).toEqual({ SERVICE: name, PORT: port })
@@ -108,7 +120,7 @@ describe('compose.yml', () => {
 
   it('when CI builds on an engine without NAT, then its override builds with the host network, nothing else', () => {
     const ci = Bun.YAML.parse(read('.ci/compose.ci.yml')) as { services: Record<string, Service & { build: { network: string } }> }
-    expect(Object.keys(ci.services).sort()).toEqual(['order', 'product'])
+    expect(Object.keys(ci.services).sort()).toEqual(['bff', 'order', 'product'])
     for (const s of Object.values(ci.services)) expect(s).toEqual({ build: { network: 'host' } } as never)
   })
 
