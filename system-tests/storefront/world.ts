@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { authEnv, bootInProcess, freePort, isolate, spawnService, stockIn, type ServiceProcess } from '@shop/testkit'
@@ -78,4 +77,3 @@ export async function storefrontWorld() {
 }
 
 export type StorefrontWorld = Awaited<ReturnType<typeof storefrontWorld>>
-export const hasBff = () => existsSync(join(root, 'bff/src/main.ts'))
