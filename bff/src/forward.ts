@@ -30,6 +30,8 @@ export function createForwarder() {
     }
     if (!isEventStream(res.headers)) return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
     server?.timeout?.(request, 0)
+    // a proxy in front (ingress-nginx) must not hold the events back to fill its buffer
+    headers.set('x-accel-buffering', 'no')
     return new Response(endable(res.body, open), { status: res.status, statusText: res.statusText, headers })
   }
 

@@ -75,6 +75,8 @@ describe.each(runtimes)('on %s', (runtime) => {
     const res = await fetch(`${w.url}/orders/${orderId}/events`, { headers: { authorization: `Bearer ${await operatorToken()}`, accept: 'text/event-stream', 'last-event-id': '41' } })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('text/event-stream')
+    // nor may a proxy in front of the bff hold them back (nginx reads this)
+    expect(res.headers.get('x-accel-buffering')).toBe('no')
     expect(w.order.last().headers.get('last-event-id')).toBe('41')
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
     const arrivals: { at: number; text: string }[] = []
