@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import createClient from 'openapi-fetch'
-import { eventually, mintToken } from '@shop/testkit'
+import { bffEnv, bootInProcess, client, eventually, mintToken, type Running } from '@shop/testkit'
+import { loadConfig as bffConfig } from '@shop/bff/config'
+import { startBff } from '@shop/bff/start'
 import { generatedFile, typesFrom } from './generated/generate.ts'
+import type { paths as BffApi } from './generated/bff-api.ts'
 import type { paths as OrderApi } from './generated/order-api.ts'
 import type { paths as ProductApi } from './generated/product-api.ts'
 import { shopWorld, type ShopWorld } from '../worlds.ts'
@@ -9,12 +12,20 @@ import { shopWorld, type ShopWorld } from '../worlds.ts'
 // a client as its users would build it: types generated from /docs/json by openapi-typescript,
 // requests through openapi-fetch; `bun run typecheck` compiles this file against those types
 let w: ShopWorld
-beforeAll(async () => (w = await shopWorld()))
-afterAll(() => w.stop())
+let bff: Running<unknown>
+beforeAll(async () => {
+  w = await shopWorld()
+  const env = bffEnv({ productUrl: w.products.base, orderUrl: w.orders.base })
+  bff = await bootInProcess(() => startBff(bffConfig(env)))
+})
+afterAll(async () => {
+  await bff.stop()
+  await w.stop()
+})
 
 describe('a client generated from the OpenAPI documents', () => {
   it('when types are generated from the live /docs/json, then they equal the committed ones', async () => {
-    for (const [service, api] of [['product', w.products], ['order', w.orders]] as const) {
+    for (const [service, api] of [['product', w.products], ['order', w.orders], ['bff', client(bff.url)]] as const) {
       const live = await typesFrom((await api.get('/docs/json')).body)
       expect(live).toBe(await Bun.file(generatedFile(service)).text()) // else: bun run generate:clients
     }
@@ -65,5 +76,17 @@ describe('a client generated from the OpenAPI documents', () => {
     const refused = await products.POST('/products', { body: { name: '', price: '1.00', qty: 1 } })
     expect(refused.response.status).toBe(400)
     expect(refused.error?.errors?.map((e) => e.field)).toEqual(['body.name'])
+  })
+
+  it("when the seed's summary is read through the bff's generated types, then it answers as they say", async () => {
+    const bearer = async (sub: string, scope: string) => ({ authorization: `Bearer ${await mintToken({ sub, scope })}` })
+    const products = createClient<ProductApi>({ baseUrl: bff.url, headers: await bearer('staff-1', 'products:write') })
+    const front = createClient<BffApi>({ baseUrl: bff.url, headers: await bearer('staff-1', 'orders:read') })
+    const created = await products.POST('/products', { body: { name: 'Summed', price: '2.50', qty: 3 } })
+    const id = created.data!.id
+    const summary = await front.GET('/order-summary/{productId}', { params: { path: { productId: id }, query: { limit: '5' } } })
+    expect(summary.data).toEqual({ product: { id, name: 'Summed', price: '2.50', currentStock: 3 }, orders: [], nextCursor: null, totalOrders: 0 })
+    const unknown = await front.GET('/order-summary/{productId}', { params: { path: { productId: crypto.randomUUID() } } })
+    expect([unknown.response.status, unknown.error?.status]).toEqual([404, 404])
   })
 })
