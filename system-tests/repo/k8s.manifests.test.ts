@@ -17,16 +17,20 @@ const exampleObjects = (file: string) => parseYamlDocuments(readFileSync(`${k8s}
 
 describe(`deploy/k8s rendered by ${renderer}`, () => {
   const perService = ['ConfigMap/%-config', 'Deployment/%', 'PodDisruptionBudget/%', 'Service/%']
-  const both = (names: string[]) => ['product', 'order'].flatMap((s) => names.map((n) => n.replace('%', s)))
+  const of = (services: string[], names: string[]) => services.flatMap((s) => names.map((n) => n.replace('%', s)))
+  const both = (names: string[]) => of(['product', 'order'], names)
+  const all = (names: string[]) => of(['product', 'order', 'bff'], names)
 
-  it('when the dev overlay renders, then it has both services with a CPU HPA each and the Ingress, in namespace shop-dev', () => {
-    expect(kinds(rendered.dev)).toEqual([...both([...perService, 'HorizontalPodAutoscaler/%']), 'Ingress/shop', 'Namespace/shop-dev'].sort())
+  it('when the dev overlay renders, then it has both services and the bff with a CPU HPA each and the Ingress, in namespace shop-dev', () => {
+    expect(kinds(rendered.dev)).toEqual([...all([...perService, 'HorizontalPodAutoscaler/%']), 'Ingress/shop', 'Namespace/shop-dev'].sort())
     for (const o of rendered.dev.filter((o) => o.kind !== 'Namespace')) expect(o.metadata.namespace).toBe('shop-dev')
   })
 
   it('when the prod overlay renders, then KEDA replaces the HPAs, the Prometheus Operator objects and the Ingress are there, in namespace shop', () => {
     const expected = [
-      ...both([...perService, 'ScaledObject/%', 'TriggerAuthentication/%-rabbitmq', 'ServiceMonitor/%']),
+      ...all([...perService, 'ScaledObject/%', 'ServiceMonitor/%']),
+      // the bff consumes no queue: KEDA scales it on CPU alone, with no broker to authenticate to
+      ...both(['TriggerAuthentication/%-rabbitmq']),
       'PrometheusRule/shop-alerts',
       'Ingress/shop',
       'Namespace/shop',
@@ -84,7 +88,7 @@ describe('the checks themselves', () => {
   })
 
   it('when a kustomization uses a field the renderer does not know, then rendering fails instead of guessing', () => {
-    expect(render(`${k8s}base`).length).toBe(11)
+    expect(render(`${k8s}base`).length).toBe(16)
     const dir = fileURLToPath(new URL('./fixtures/kustomize-unsupported/', import.meta.url))
     expect(() => kustomize(dir)).toThrow('does not support namePrefix')
   })

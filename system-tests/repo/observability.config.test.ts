@@ -48,8 +48,8 @@ describe('compose.yml, observability profile', () => {
     ])
   })
 
-  it('when product and order run, then they export traces only if OTEL_EXPORTER_OTLP_ENDPOINT is given, each under its own name', () => {
-    for (const name of ['product', 'order']) {
+  it('when product, order and the bff run, then they export traces only if OTEL_EXPORTER_OTLP_ENDPOINT is given, each under its own name', () => {
+    for (const name of ['product', 'order', 'bff']) {
       const env = services[name]!.environment!
       expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}')
       expect(env.OTEL_SERVICE_NAME).toBe(name)
@@ -99,6 +99,7 @@ describe('deploy/observability/prometheus.yml', () => {
     expect(jobs).toEqual({
       product: [expect.objectContaining({ names: ['product'], type: 'A', port: 3000 })],
       order: [expect.objectContaining({ names: ['order'], type: 'A', port: 8080 })],
+      bff: [expect.objectContaining({ names: ['bff'], type: 'A', port: 5000 })],
     })
   })
 })
