@@ -82,8 +82,9 @@ export function createRelay({
 
   // Rows are deleted and published in one transaction that commits only after the broker
   // confirmed them: a failed publish rolls back and the rows are there for the next try.
+  // the hooks are read when they are used, never at the batch's start: the first batch starts
+  // with the service, before the service has set them (a restart lost its first steps that way)
   const publishBatch = async () => {
-    const hooks = published()
     const sent = (await sql.begin(async (tx) => {
       const rows = await tx<(PublishedEvent & { id: string })[]>`
         with taken as (
@@ -100,13 +101,14 @@ export function createRelay({
         throw err
       }
       for (const t of traced) t.end()
-      if (hooks.record) await hooks.record(tx, rows)
+      const { record } = published()
+      if (record) await record(tx, rows)
       log.debug('outbox rows published', { rows: rows.length })
       return rows
     })) as PublishedEvent[]
     if (sent.length)
       try {
-        hooks.committed?.(sent)
+        published().committed?.(sent)
       } catch (err) {
         log.warn('after publishing, the service hook failed', { err: String(err) })
       }

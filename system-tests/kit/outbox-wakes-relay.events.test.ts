@@ -122,4 +122,22 @@ describe('the outbox object', () => {
     })
     expect(waitingAfter).toBe(false)
   })
+
+  it('when the service sets its published hooks right after the relay started with rows waiting, then the first batch records them', async () => {
+    // a restarted service: rows wait, the relay starts with the service, the hooks come a moment later
+    await box.relay.stop()
+    const e = event()
+    await box.transaction(async (_, events) => events.add(e))
+    const recorded: string[] = []
+    const committed: string[] = []
+    box.relay.start()
+    box.onPublished({
+      record: async (_, events) => void recorded.push(...events.map((p) => p.eventId)),
+      committed: (events) => void committed.push(...events.map((p) => p.eventId)),
+    })
+    await sentOnce(e, 'the waiting event, in the first batch')
+    await eventually(() => committed.includes(e.payload.eventId), { what: 'the committed hook of the first batch' })
+    expect(recorded).toContain(e.payload.eventId)
+    box.onPublished({})
+  })
 })
