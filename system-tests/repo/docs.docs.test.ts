@@ -256,7 +256,8 @@ describe("the README's quick start, against freshly started services", () => {
 
   it('when the README shows what bun run start prints, then every line is one tools/src/stack.ts prints', () => {
     const shown = fenced(readme, 'text').find((b) => b.code.includes('ready: infrastructure'))!.code.split('\n').filter(Boolean)
-    const stack = read('tools/src/stack.ts')
+    // comments out first: an apostrophe in one would pair with a quote of the code
+    const stack = read('tools/src/stack.ts').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
     const literals = [...stack.matchAll(/`((?:[^`\\]|\\.)*)`|'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] ?? m[2]!)
     const patterns = literals
       .filter((l) => l.replace(/\$\{[^}]*\}/g, '').trim().length >= 5)

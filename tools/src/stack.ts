@@ -4,6 +4,7 @@
  * processes on their usual ports, prints where everything is, and on Ctrl-C stops what it started.
  */
 import { startInfra, withDatabase, authEnv, serviceAuthEnv, spawnService, type Runtime, type ServiceProcess } from '@shop/testkit'
+import { buildStorefront } from '@shop/bff/web-build'
 import { devServiceKeys, devSigner, devTokens } from './dev-keys.ts'
 
 const runtime: Runtime = process.argv.includes('--deno') || process.env.STACK_RUNTIME === 'deno' ? 'deno' : 'bun'
@@ -41,10 +42,16 @@ async function stopAll(code: number) {
 process.on('SIGINT', () => void stopAll(0))
 process.on('SIGTERM', () => void stopAll(0))
 
-/** Tokens to paste into Swagger UI's Authorize button or http/http-client.private.env.json. */
+/**
+ * Tokens to paste into the Authorize button of Swagger UI or http/http-client.private.env.json, and
+ * the storefront's link with both in its fragment (a fragment never reaches a server; the page
+ * keeps them in sessionStorage and clears the address bar).
+ */
 async function tokenLines() {
   const { staff, customer } = await devTokens(signer)
   return [
+    'storefront, signed in as both (the tokens ride in the fragment, never sent to a server):',
+    `  http://localhost:${bffPort}/#customer=${customer}&staff=${staff}`,
     'staff token (products:write orders:read, 12 h):',
     `  ${staff}`,
     'customer token (orders:write, sub customer-1, 12 h):',
@@ -55,6 +62,8 @@ async function tokenLines() {
 }
 
 try {
+  // the storefront the bff serves at /, built from bff/web with Bun's bundler (under a second)
+  await buildStorefront()
   const product = await spawnService(
     'product',
     { ...common, ...serviceAuth.product, DATABASE_URL: withDatabase(infra.databaseUrl, 'shop_product') },
