@@ -31,6 +31,8 @@ RUN bun install --frozen-lockfile --production --filter "@shop/$SERVICE" \
 COPY contracts contracts
 COPY kit kit
 COPY $SERVICE $SERVICE
+# a service with a web page (the bff's storefront) builds it here with Bun's bundler
+RUN if [ -f "$SERVICE/web/build.ts" ]; then bun "$SERVICE/web/build.ts"; fi
 
 FROM oven/bun:1.4-slim
 ARG SERVICE
