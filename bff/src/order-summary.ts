@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { OrderPage, pageLimit, Product, type OrderSummary, type PageQuery, type SummaryPart } from '@shop/contracts'
+import { OrderPage, Product, type OrderSummary, type PageQuery, type SummaryPart } from '@shop/contracts'
 import { DomainError, notFound, unavailable, type Log } from '@shop/kit'
 import { retryAfterOf, type Caller, type Upstream } from './upstream.ts'
 
@@ -8,24 +8,19 @@ import { retryAfterOf, type Caller, type Upstream } from './upstream.ts'
  * The seed's `GET /order-summary/:productId`: the product from product and a page of its orders
  * from order, asked in parallel, with the count of all its orders. The product is the point of
  * the answer: unknown is a 404, product away a 503 with Retry-After. The orders are a part of
- * it: order away is still a 200, with `orders: null` and `partial: ['orders']`.
+ * it: order away is still a 200, with `orders: null` and `partial: ['orders']`. `totalOrders` is
+ * the page's `total`, which order counts with every page, whatever its cursor.
  */
 
 // what the services answer may carry fields this release does not know (a newer service): kept
 const isProduct = TypeCompiler.Compile(Type.Omit(Product, ['version'], { additionalProperties: true }))
-const isOrderPage = TypeCompiler.Compile(Type.Object(OrderPage.properties, { additionalProperties: true }))
+// and a page without `total` is still a page: an order from before it, met during a rollout, whose
+// summary gets `totalOrders: null` and `partial: ['totalOrders']` rather than a count of one page
+const isOrderPage = TypeCompiler.Compile(
+  Type.Object({ ...OrderPage.properties, total: Type.Optional(OrderPage.properties.total) }, { additionalProperties: true }),
+)
 type ProductAnswer = { id: string; name: string; price: string; qty: number }
-type Page = { items: OrderSummary['orders'] & {}; nextCursor: string | null }
-
-/**
- * order has no count of a product's orders, only pages of them. Until it has one (a `total` on its
- * page, say), the count is its pages added up: the page asked for when it is the first and the
- * last, else every page from the start at order's largest size, COUNT_PAGES of them at most (10 x
- * 100 orders, each page from order's cache). A product with more orders gets `totalOrders: null`
- * and `partial: ['totalOrders']` rather than a number that is wrong.
- */
-const COUNT_PAGE_SIZE = 100
-const COUNT_PAGES = 10
+type Page = { items: OrderSummary['orders'] & {}; nextCursor: string | null; total?: number }
 
 /** 401 and 403 are the caller's own: passed on as the service said them. */
 function refused(res: Response, title: string): DomainError | undefined {
@@ -83,22 +78,6 @@ export function createOrderSummary({ product, order, log }: { product: Upstream;
     log.warn('order service answered the summary with something else than a page of orders', { productId, requestId: caller.requestId })
   }
 
-  /** Every order of the product, or undefined when there are more than the bound (or order went away meanwhile). */
-  async function countOrders(productId: string, asked: PageQuery, page: Page, caller: Caller): Promise<number | undefined> {
-    if (!asked.cursor && page.nextCursor === null) return page.items.length
-    let counted = 0
-    let cursor: string | undefined
-    for (let i = 0; i < COUNT_PAGES; i++) {
-      const next = !asked.cursor && !cursor && pageLimit(asked) === COUNT_PAGE_SIZE ? page : await readOrders(productId, { limit: String(COUNT_PAGE_SIZE), cursor }, caller)
-      if (!next) return undefined
-      counted += next.items.length
-      if (next.nextCursor === null) return counted
-      cursor = next.nextCursor
-    }
-    log.info('more orders than the summary counts', { productId, requestId: caller.requestId, counted })
-    return undefined
-  }
-
   return async function summarize(productId: string, query: PageQuery, caller: Caller): Promise<{ summary: OrderSummary; partial: SummaryPart[] }> {
     const [product, page] = await Promise.allSettled([readProduct(productId, caller), readOrders(productId, query, caller)])
     // the product decides first: unknown or away, the orders do not matter
@@ -107,10 +86,10 @@ export function createOrderSummary({ product, order, log }: { product: Upstream;
     const { id, name, price, qty } = product.value
     const shown = { id, name, price, currentStock: qty }
     if (!page.value) return { summary: { product: shown, orders: null, nextCursor: null, totalOrders: null, partial: ['orders'] }, partial: ['orders'] }
-    const total = await countOrders(productId, query, page.value, caller)
+    const { items, nextCursor, total } = page.value
     const partial: SummaryPart[] = total === undefined ? ['totalOrders'] : []
     return {
-      summary: { product: shown, orders: page.value.items, nextCursor: page.value.nextCursor, totalOrders: total ?? null, ...(partial.length ? { partial } : {}) },
+      summary: { product: shown, orders: items, nextCursor, totalOrders: total ?? null, ...(partial.length ? { partial } : {}) },
       partial,
     }
   }

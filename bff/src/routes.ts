@@ -62,7 +62,7 @@ export const bffRoutes = ({ summarize, forwarder, product, order, platform }: Pa
           tags: ['summary'],
           summary: 'A product with its orders (the seed API)',
           description:
-            "The product (from product) and a page of its orders (from order, `limit` and `cursor` as there), asked in parallel, with the count of all its orders. Order not answering still gives 200, without the orders: `orders`, `nextCursor` and `totalOrders` are null and `partial` (and `X-Partial`) says `orders`. The caller's token goes to both services unchanged; order's list needs `orders:read`.",
+            "The product (from product) and a page of its orders (from order, `limit` and `cursor` as there), asked in parallel, with the count of all its orders (`totalOrders`, order's `total` for the page). Order not answering still gives 200, without the orders: `orders`, `nextCursor` and `totalOrders` are null and `partial` (and `X-Partial`) says `orders`; an order that answers its page without `total` (a release from before it) gives `totalOrders: null` and `partial: ['totalOrders']`. The caller's token goes to both services unchanged; order's list needs `orders:read`.",
           responses: {
             200: described('The product and its orders; `X-Partial` names what is missing, if anything', 'X-Partial'),
             404: { description: 'No product with this id' },

@@ -24,15 +24,18 @@ const order = (n: number) => ({
 const problem = (status: number, title: string, headers: Record<string, string> = {}) =>
   Response.json({ type: 'https://shop.example/problems/x', title, status }, { status, headers: { 'content-type': 'application/problem+json', ...headers } })
 
-/** order with `count` orders of the product, paged by `limit` and `cursor` (the position after the cursor's order) as order pages them. */
-function ordersOf(count: number) {
+/**
+ * order with `count` orders of the product, paged by `limit` and `cursor` (the position after the cursor's order) as order pages them,
+ * each page with their `total`; without it (`{ total: false }`) as an order from before `total` answered.
+ */
+function ordersOf(count: number, { total = true } = {}) {
   return (seen: Seen) => {
     const url = new URL(seen.path, 'http://order')
     const limit = Number(url.searchParams.get('limit') ?? 20)
     const cursor = url.searchParams.get('cursor')
     const from = cursor ? Number(cursor.slice(-12)) + 1 : 0
     const items = Array.from({ length: Math.max(0, Math.min(limit, count - from)) }, (_, i) => order(from + i))
-    return Response.json({ items, nextCursor: from + limit < count ? orderNo(from + limit - 1) : null })
+    return Response.json({ items, nextCursor: from + limit < count ? orderNo(from + limit - 1) : null, ...(total ? { total: count } : {}) })
   }
 }
 
@@ -84,7 +87,7 @@ describe('GET /order-summary/:productId', () => {
     expect(res.body.totalOrders).toBe(3)
   })
 
-  it('when the product has more orders than one page, then totalOrders counts every page, read 100 at a time', async () => {
+  it("when the product has more orders than one page, then totalOrders is the page's total and order is asked for that page alone", async () => {
     w.order.answers(ordersOf(250))
     const before = w.order.seen.length
     const res = await summary('?limit=20')
@@ -92,16 +95,29 @@ describe('GET /order-summary/:productId', () => {
     expect(res.body.orders.length).toBe(20)
     expect(res.body.nextCursor).toBe(orderNo(19))
     expect(res.body.totalOrders).toBe(250)
-    expect(w.order.seen.slice(before).map((s) => new URL(s.path, 'http://o').searchParams.get('limit'))).toEqual(['20', '100', '100', '100'])
+    expect(w.order.seen.slice(before).map((s) => new URL(s.path, 'http://o').searchParams.get('limit'))).toEqual(['20'])
   })
 
-  it('when the product has more orders than the bff counts (10 pages of 100), then totalOrders is null and the answer says it is partial', async () => {
+  it('when the product has more than 1,000 orders, then totalOrders is their count, not null, and nothing is partial', async () => {
     w.order.answers(ordersOf(1001))
     const res = await summary('?limit=100')
     expectJson(res, 200, OrderSummary)
     expect(res.body.orders.length).toBe(100)
+    expect(res.body.totalOrders).toBe(1001)
+    expect(res.body.partial).toBeUndefined()
+    expect(res.headers.has('x-partial')).toBe(false)
+  })
+
+  it('when order answers a page without total (a release from before it, mid-rollout), then the page with totalOrders null and partial: totalOrders', async () => {
+    w.order.answers(ordersOf(250, { total: false }))
+    const before = w.order.seen.length
+    const res = await summary('?limit=20')
+    expectJson(res, 200, OrderSummary)
+    expect(res.body.orders.length).toBe(20)
+    expect(res.body.nextCursor).toBe(orderNo(19))
     expect([res.body.totalOrders, res.body.partial]).toEqual([null, ['totalOrders']])
     expect(res.headers.get('x-partial')).toBe('totalOrders')
+    expect(w.order.seen.length - before).toBe(1)
   })
 
   it('when order is away or failing, then 200 with the product, orders null and partial: orders, also in X-Partial', async () => {

@@ -19,7 +19,9 @@ export const SummaryProduct = t.Object({
 
 /** A part of the summary that could not be had: its field is null. */
 export const SummaryPart = t.Union([t.Literal('orders'), t.Literal('totalOrders')], {
-  description: '`orders`: order did not answer (`orders`, `nextCursor` and `totalOrders` are null); `totalOrders`: the product has more orders than the bff counts',
+  description:
+    '`orders`: order did not answer (`orders`, `nextCursor` and `totalOrders` are null); `totalOrders`: order answered a page ' +
+    'without its `total` (a release from before it, met during a rollout), so the count is not known',
 })
 
 export const OrderSummary = t.Object(
@@ -30,7 +32,7 @@ export const OrderSummary = t.Object(
     }),
     nextCursor: t.Union([Uuid, t.Null()], { description: 'pass as `cursor` for the next page; null on the last one (or when `orders` is null)' }),
     totalOrders: t.Union([t.Integer({ minimum: 0 }), t.Null()], {
-      description: 'how many orders the product has, every page counted; null when it is not known (`partial` says why)',
+      description: "how many orders the product has, on any page: order's `total` for the page; null when it is not known (`partial` says why)",
       examples: [3],
     }),
     partial: t.Optional(t.Array(SummaryPart, { minItems: 1, uniqueItems: true, description: 'present when a part is missing; the answer also carries `X-Partial`' })),

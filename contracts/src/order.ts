@@ -49,7 +49,17 @@ export const CreateOrderHeaders = t.Object({
 
 export const ProductIdParams = t.Object({ productId: Uuid })
 
-export const OrderPage = pageOf(Order)
+/** A keyset page of a product's orders, with how many the product has in all (its pages do not say). */
+export const OrderPage = t.Object({
+  ...pageOf(Order).properties,
+  total: t.Integer({
+    minimum: 0,
+    description:
+      'how many orders the product has, on every page the same: all of them, not those on this page or after the cursor ' +
+      '(counted in the same read as the page)',
+    examples: [3],
+  }),
+})
 
 export type OrderStatus = Static<typeof OrderStatus>
 export type Order = Static<typeof Order>

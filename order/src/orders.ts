@@ -144,6 +144,7 @@ export function createOrders({ store, products, cache, log, saga, idempotencyTtl
       return { orderId: id, status, requestId, traceId, resends, retries, steps: inTimelineOrder(steps.map(toStep)) }
     },
 
+    /** A page of the product's orders with their `total`, both from the cache or both from one read. */
     async listByProduct(productId: string, query: PageQuery) {
       const limit = pageLimit(query)
       return cache.page(productId, limit, query.cursor, () => store.listByProduct(productId, limit, query.cursor))

@@ -155,8 +155,10 @@ export const orderRoutes = ({ orders, saga, streams, platform: { access: guard, 
           operationId: 'listOrdersOfProduct',
           tags,
           summary: "List a product's orders",
-          description: 'Oldest first, cached in Redis (`X-Cache`); pass `nextCursor` back as `cursor`.',
-          responses: { 200: described('A page of orders', 'X-Cache') },
+          description:
+            'Oldest first, cached in Redis (`X-Cache`); pass `nextCursor` back as `cursor`. Every page carries `total`, how many ' +
+            'orders the product has in all (not only on this page or after the cursor), read with the page and cached with it.',
+          responses: { 200: described('A page of orders, with the count of all of them', 'X-Cache') },
         },
       },
     )

@@ -1,4 +1,4 @@
-import type { Order, OrderStatus } from '@shop/contracts'
+import type { Order, OrderPage, OrderStatus } from '@shop/contracts'
 import { grouped, type Outbox, type OutboxEvent, type Sql, type Tx } from '@shop/kit'
 import { moveOn, placedAs, awaitingStock, type Decision } from './lifecycle.ts'
 import { settlingSteps, stepOf, type NewStep, type StoredStep } from './timeline.ts'
@@ -168,13 +168,25 @@ export function createStore(sql: Sql, outbox: Outbox) {
     forgetExpiredKeys: (ttlHours: number) =>
       sql`delete from idempotency_keys where created_at <= now() - make_interval(hours => ${ttlHours})`,
 
-    /** Keyset page of one product's orders, oldest first (ids are UUIDv7). */
-    async listByProduct(productId: string, limit: number, after?: string) {
-      const rows = await sql<Row[]>`
-        select * from orders where product_id = ${productId} ${after ? sql`and id > ${after}` : sql``}
-        order by id limit ${limit + 1}`
-      const items = rows.slice(0, limit).map(toOrder)
-      return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null }
+    /**
+     * Keyset page of one product's orders, oldest first (ids are UUIDv7), with how many orders the
+     * product has in all, in one statement, so the count and the page are of the same snapshot. The
+     * count is its own scalar subquery over the whole product (a `count(*) over ()` would count only
+     * the rows after the cursor), run once and read from `orders_by_product`; the page is joined to
+     * it from one row, so a page with no orders still carries the count.
+     */
+    async listByProduct(productId: string, limit: number, after?: string): Promise<OrderPage> {
+      const rows = await sql<((Row & { total: number }) | { id: null; total: number })[]>`
+        select (select count(*) from orders where product_id = ${productId})::int as total, page.*
+        from (values (1)) as one (n)
+        left join (
+          select * from orders where product_id = ${productId} ${after ? sql`and id > ${after}` : sql``}
+          order by id limit ${limit + 1}
+        ) page on true
+        order by page.id`
+      const found = rows.filter((r): r is Row & { total: number } => r.id !== null)
+      const items = found.slice(0, limit).map(toOrder)
+      return { items, nextCursor: found.length > limit ? items[items.length - 1]!.id : null, total: rows[0]!.total }
     },
 
     /**

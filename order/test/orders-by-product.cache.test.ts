@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { OrderPage, type Order } from '@shop/contracts'
 import { expectJson, expectProblem } from '@shop/testkit/expect'
+import { eventually } from '@shop/testkit'
 import { orderWorld, type OrderWorld } from './env.ts'
 
 let w: OrderWorld
@@ -30,6 +31,29 @@ describe('GET /orders/product/:productId', () => {
     const after = await list(p.id)
     expect(after.headers.get('x-cache')).toBe('MISS')
     expect(after.body.items).toHaveLength(2)
+  })
+
+  it('when an order of the product is placed, then the total cached with the page is forgotten with it', async () => {
+    const p = await w.product(5)
+    await w.orders.post('/orders', { productId: p.id, qty: 1 })
+    await list(p.id)
+    const cached = await list(p.id, '')
+    expect([cached.headers.get('x-cache'), cached.body.total]).toEqual(['HIT', 1])
+    await w.orders.post('/orders', { productId: p.id, qty: 1 })
+    const after = await list(p.id)
+    expect([after.headers.get('x-cache'), after.body.total]).toEqual(['MISS', 2])
+  })
+
+  it('when a page cached by an order from before `total` is current in Redis, then it is not served: the page is read with its total', async () => {
+    const p = await w.product(5)
+    await w.orders.post('/orders', { productId: p.id, qty: 1 })
+    // what that release stores for `?limit=20` (variant `<limit>:<cursor>`), at the current generation
+    const { cache } = w.inside()
+    const olderPage = async () => ({ items: [], nextCursor: null })
+    await eventually(async () => (await cache.read(`orders:product:${p.id}`, '20:', olderPage)).hit, { timeout: 2000, what: 'the older page cached' })
+    const res = await list(p.id, '?limit=20')
+    expectJson(res, 200, OrderPage)
+    expect([res.headers.get('x-cache'), res.body.items.length, res.body.total]).toEqual(['MISS', 1, 1])
   })
 
   it('when an order changes status, then the list shows the new status', async () => {

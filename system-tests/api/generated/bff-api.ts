@@ -43,7 +43,7 @@ export interface paths {
         };
         /**
          * A product with its orders (the seed API)
-         * @description The product (from product) and a page of its orders (from order, `limit` and `cursor` as there), asked in parallel, with the count of all its orders. Order not answering still gives 200, without the orders: `orders`, `nextCursor` and `totalOrders` are null and `partial` (and `X-Partial`) says `orders`. The caller's token goes to both services unchanged; order's list needs `orders:read`.
+         * @description The product (from product) and a page of its orders (from order, `limit` and `cursor` as there), asked in parallel, with the count of all its orders (`totalOrders`, order's `total` for the page). Order not answering still gives 200, without the orders: `orders`, `nextCursor` and `totalOrders` are null and `partial` (and `X-Partial`) says `orders`; an order that answers its page without `total` (a release from before it) gives `totalOrders: null` and `partial: ['totalOrders']`. The caller's token goes to both services unchanged; order's list needs `orders:read`.
          */
         get: operations["getOrderSummary"];
         put?: never;
@@ -131,7 +131,7 @@ export interface components {
             /** @description pass as `cursor` for the next page; null on the last one (or when `orders` is null) */
             nextCursor: string | null;
             /**
-             * @description how many orders the product has, every page counted; null when it is not known (`partial` says why)
+             * @description how many orders the product has, on any page: order's `total` for the page; null when it is not known (`partial` says why)
              * @example 3
              */
             totalOrders: number | null;
@@ -157,7 +157,7 @@ export interface components {
              */
             currentStock: number;
         };
-        /** @description `orders`: order did not answer (`orders`, `nextCursor` and `totalOrders` are null); `totalOrders`: the product has more orders than the bff counts */
+        /** @description `orders`: order did not answer (`orders`, `nextCursor` and `totalOrders` are null); `totalOrders`: order answered a page without its `total` (a release from before it, met during a rollout), so the count is not known */
         SummaryPart: "orders" | "totalOrders";
         Order: {
             /**

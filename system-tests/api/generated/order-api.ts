@@ -127,7 +127,7 @@ export interface paths {
         };
         /**
          * List a product's orders
-         * @description Oldest first, cached in Redis (`X-Cache`); pass `nextCursor` back as `cursor`.
+         * @description Oldest first, cached in Redis (`X-Cache`); pass `nextCursor` back as `cursor`. Every page carries `total`, how many orders the product has in all (not only on this page or after the cursor), read with the page and cached with it.
          */
         get: operations["listOrdersOfProduct"];
         put?: never;
@@ -270,6 +270,11 @@ export interface components {
             items: components["schemas"]["Order"][];
             /** @description pass as `cursor` for the next page; null on the last one */
             nextCursor: string | null;
+            /**
+             * @description how many orders the product has, on every page the same: all of them, not those on this page or after the cursor (counted in the same read as the page)
+             * @example 3
+             */
+            total: number;
         };
         /** @example pending */
         OrderStatus: "pending" | "confirmed" | "rejected" | "cancelled";
@@ -1151,7 +1156,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of orders */
+            /** @description A page of orders, with the count of all of them */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
