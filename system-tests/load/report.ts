@@ -12,6 +12,8 @@ export type Report = {
   outcomes: Outcome[]
   saga: Record<string, SagaSummary>
   ratios: Record<string, number>
+  /** what the bff adds to the cached read, per load: through it minus straight to product */
+  bff: BffAdded[]
   peakRssMb: Record<string, number>
 }
 
@@ -40,6 +42,110 @@ function cpuRows(outcomes: Outcome[]): string[][] {
 }
 
 export const cpuTable = (outcomes: Outcome[]): string => aligned(cpuRows(outcomes))
+
+/**
+ * The same cached read straight to product and through the bff, one right after the other: with
+ * 50 connections, where the bff's CPU lowers what the machine serves and the latency is mostly
+ * queueing (a closed loop's latency is its connections over its req/s), and with one, a request
+ * at a time, where nothing queues and the added latency is the hop's own.
+ */
+export const BFF_PAIRS = [
+  { load: 'with 50 connections', direct: 'GET /products/:id cache hit', viaBff: 'GET /products/:id via bff' },
+  { load: 'with 1 connection', direct: 'GET /products/:id cache hit, 1 connection', viaBff: 'GET /products/:id via bff, 1 connection' },
+] as const
+/**
+ * The goal on a 2 vCPU machine: the hop through the bff adds at most this much at p50, read with
+ * one connection (with 50 the added latency is mostly the machine's lost throughput). Printed
+ * beside the measure, never asserted.
+ */
+export const BFF_GOAL_P50_MS = 1
+
+export type BffAdded = {
+  load: string
+  /** via bff req/s over direct req/s */
+  rpsRatio: number
+  /** via bff minus direct, ms (to 0.01 ms) */
+  p50Ms: number
+  p99Ms: number
+  /** via bff minus direct, CPU µs per request of product, order, the bff, the load generator and their `sum` */
+  cpuUsPerRequest?: Record<string, number>
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100
+const latencyOf = (o: Outcome) => o.fineMs ?? { p50: o.p50, p90: o.p90, p99: o.p99, max: o.max }
+
+/** the bench's own processes: the servers' CPU (in cpuTable) is anyone's on this machine, and at one connection mostly others' */
+const OWN = ['product', 'order', 'bff', 'load generator']
+const ownOf = (us: Record<string, number>): Record<string, number> => {
+  const own = Object.fromEntries(OWN.filter((p) => p in us).map((p) => [p, us[p]!]))
+  return { ...own, sum: Object.values(own).reduce((a, b) => a + b, 0) }
+}
+
+/** the pairs of which both scenarios ran */
+function bffPairs(outcomes: Outcome[]) {
+  const named = (name: string) => outcomes.find((o) => o.scenario === name)
+  return BFF_PAIRS.flatMap(({ load, direct, viaBff }) => {
+    const [d, v] = [named(direct), named(viaBff)]
+    return d && v ? [{ load, direct: d, viaBff: v }] : []
+  })
+}
+
+/** per pair that ran: through the bff minus straight to product */
+export function bffAdded(outcomes: Outcome[]): BffAdded[] {
+  return bffPairs(outcomes).map(({ load, direct, viaBff }) => {
+    const [d, v] = [latencyOf(direct), latencyOf(viaBff)]
+    const added: BffAdded = { load, rpsRatio: direct.rps ? viaBff.rps / direct.rps : 0, p50Ms: round2(v.p50 - d.p50), p99Ms: round2(v.p99 - d.p99) }
+    if (direct.cpu && viaBff.cpu) {
+      const [dc, vc] = [ownOf(direct.cpu.usPerRequest), ownOf(viaBff.cpu.usPerRequest)]
+      added.cpuUsPerRequest = Object.fromEntries(Object.keys(vc).map((p) => [p, vc[p]! - (dc[p] ?? 0)]))
+    }
+    return added
+  })
+}
+
+/**
+ * Per pair: direct and via bff, req/s, p50 and p99 (to 0.01 ms), CPU µs per request of each
+ * process that spent any and of all of them, then what the bff added. Empty unless a pair ran.
+ */
+function bffRows(outcomes: Outcome[]): string[][] {
+  const pairs = bffPairs(outcomes)
+  const added = bffAdded(outcomes)
+  if (!pairs.length) return []
+  const cpuOf = (o: Outcome) => (o.cpu ? ownOf(o.cpu.usPerRequest) : {})
+  const processes = [...new Set(pairs.flatMap((p) => [p.direct, p.viaBff].flatMap((o) => Object.keys(cpuOf(o)))))]
+  const signed = (n: number, unit = '') => `${n > 0 ? '+' : ''}${n}${unit}`
+  const ms = (n: number) => n.toFixed(2)
+  return [
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', ...processes.map((p) => `${p} µs`)],
+    ...pairs.flatMap((pair, i) => {
+      const a = added[i]!
+      return [
+        ...[pair.direct, pair.viaBff].map((o) => [o.scenario, String(o.rps), ms(latencyOf(o).p50), ms(latencyOf(o).p99), ...processes.map((p) => String(cpuOf(o)[p] ?? 0))]),
+        [
+          `added by the bff, ${pair.load}`,
+          signed(Math.round((a.rpsRatio - 1) * 100), '%'),
+          signed(a.p50Ms),
+          signed(a.p99Ms),
+          ...processes.map((p) => (a.cpuUsPerRequest ? signed(a.cpuUsPerRequest[p] ?? 0) : '')),
+        ],
+      ]
+    }),
+  ]
+}
+
+export const bffTable = (outcomes: Outcome[]): string => {
+  const rows = bffRows(outcomes)
+  return rows.length ? aligned(rows) : ''
+}
+
+/** each pair's added p50 and p99, the steady rate's p50 beside the goal: measured numbers, never a verdict that fails anything */
+export const bffGoalLines = (added: BffAdded[]) =>
+  added.map((a) => {
+    const measured = `added by the bff ${a.load}: p50 ${a.p50Ms.toFixed(2)} ms, p99 ${a.p99Ms.toFixed(2)} ms`
+    return a.load === BFF_PAIRS[1].load
+      ? `${measured}; the goal on 2 vCPU is at most ${BFF_GOAL_P50_MS} ms at p50: ${a.p50Ms <= BFF_GOAL_P50_MS ? 'met' : 'not met'} in this run`
+      : `${measured}, at ${Math.round(a.rpsRatio * 100)}% of the direct req/s (mostly queueing: a closed loop's latency is its connections over its req/s)`
+  })
 
 /** per scenario and service: the near cache's hit ratio and how many reads went through it */
 function nearCacheRows(outcomes: Outcome[]): string[][] {
@@ -91,6 +197,8 @@ export function markdown(r: Report): string {
     ...markdownTable('Near cache (reads answered from process memory, of all its reads):', nearCacheRows(r.outcomes)),
     ...markdownTable("Where POST /orders spent its time, by step (ms; quantiles from order's histogram buckets):", placingRows(r.outcomes)),
     ...markdownTable("CPU per request (µs, by process) and the machine's time (%):", cpuRows(r.outcomes)),
+    ...markdownTable('What the bff adds to the cached read (latency to 0.01 ms; CPU µs per request, by process):', bffRows(r.outcomes)),
+    ...(r.bff.length ? [...bffGoalLines(r.bff).map((l) => `- ${l}`), ''] : []),
     ...Object.entries(r.ratios).map(([k, v]) => `- ${k}: ${v.toFixed(3)}`),
     ...Object.entries(r.peakRssMb).map(([k, v]) => `- peak RSS ${k}: ${v} MB`),
   ]

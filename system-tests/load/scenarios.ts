@@ -10,6 +10,8 @@ export type Scenario = {
   options: autocannon.Options
   /** for a constant-rate run: the intended req/s */
   intendedRate?: number
+  /** keep every answer's latency to the µs as well (autocannon's own percentiles are whole ms) */
+  fine?: boolean
 }
 
 export type Outcome = {
@@ -26,6 +28,8 @@ export type Outcome = {
   seconds: number
   intendedRate?: number
   achievedRatio?: number
+  /** for a `fine` scenario: the 2xx answers' latency percentiles in ms, to 0.01 ms */
+  fineMs?: { p50: number; p90: number; p99: number; max: number }
   /** where the CPU went while it ran (Linux) */
   cpu?: CpuShare
   /** reads through each service's near cache while it ran */
@@ -35,7 +39,7 @@ export type Outcome = {
 }
 
 
-export type Urls = { product: string; order: string }
+export type Urls = { product: string; order: string; bff: string }
 export type Seed = { hotProductId: string; coldProductIds: string[]; closedLoopProductId: string; constantRateProductId: string; listProductId: string }
 
 /** The runs, in order. Durations in seconds; `rate` is the constant-rate target (req/s). */
@@ -49,7 +53,13 @@ export function scenarios(
   const order = (productId: string) => JSON.stringify({ productId, qty: 1 })
   return [
     { name: 'GET /health (product)', options: { url: `${urls.product}/health`, connections: 50, duration: seconds } },
-    { name: 'GET /products/:id cache hit', options: { url: `${urls.product}/products/${seed.hotProductId}`, connections: 50, duration: seconds } },
+    // the same cached read straight to product and through the bff, one after the other: with 50
+    // connections (what the bff costs the machine) and with one, a request at a time (the hop's
+    // own latency, nothing queued): what the bff adds (report.ts's bffTable)
+    { name: 'GET /products/:id cache hit', fine: true, options: { url: `${urls.product}/products/${seed.hotProductId}`, connections: 50, duration: seconds } },
+    { name: 'GET /products/:id via bff', fine: true, options: { url: `${urls.bff}/products/${seed.hotProductId}`, connections: 50, duration: seconds } },
+    { name: 'GET /products/:id cache hit, 1 connection', fine: true, options: { url: `${urls.product}/products/${seed.hotProductId}`, connections: 1, duration: seconds } },
+    { name: 'GET /products/:id via bff, 1 connection', fine: true, options: { url: `${urls.bff}/products/${seed.hotProductId}`, connections: 1, duration: seconds } },
     {
       name: 'GET /products/:id 10% miss',
       options: {
@@ -93,6 +103,17 @@ export function scenarios(
         duration: seconds,
       },
     },
+    {
+      // the bff asks product for the product and order for its page of orders, in parallel
+      name: 'GET /order-summary/:id',
+      fine: true,
+      options: {
+        url: `${urls.bff}/order-summary/${seed.listProductId}`,
+        headers: { authorization: `Bearer ${tokens.staff}` },
+        connections: 50,
+        duration: seconds,
+      },
+    },
   ]
 }
 
@@ -100,6 +121,9 @@ export async function run(s: Scenario, progress: boolean): Promise<Outcome> {
   if (s.intendedRate) return runOpenLoop(s, s.intendedRate)
   // at run time the instance is both an event emitter (for the progress bar) and a promise
   const instance = autocannon({ ...s.options, timeout: 10 }) as unknown as autocannon.Instance & Promise<autocannon.Result>
+  // autocannon records whole ms; each answer's own time is in its 'response' event (2xx kept, as autocannon keeps)
+  const fine: number[] = []
+  if (s.fine) instance.on('response', (_client, status, _bytes, ms) => void (status >= 200 && status < 300 && fine.push(ms)))
   if (progress) autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false, outputStream: process.stderr })
   const r = await instance
   const total = r.requests.total
@@ -117,7 +141,15 @@ export async function run(s: Scenario, progress: boolean): Promise<Outcome> {
     total,
     seconds: r.duration,
   }
+  if (s.fine) outcome.fineMs = fineMs(fine.sort((a, b) => a - b))
   return outcome
+}
+
+/** percentiles of sorted latencies (ms), to 0.01 ms */
+function fineMs(sorted: number[]): Outcome['fineMs'] {
+  if (!sorted.length) return undefined
+  const at = (q: number) => Math.round(percentile(sorted, q) * 100) / 100
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) }
 }
 
 /** A constant-rate scenario: requests sent when due, latency counted from then (see open-loop.ts). */
