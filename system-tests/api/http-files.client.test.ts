@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { eventually, mintToken } from '@shop/testkit'
+import { bffEnv, eventually, mintToken, spawnService } from '@shop/testkit'
 import { shopWorld, type ShopWorld } from '../worlds.ts'
 
 // the REST client files users open in their editor, run by httpyac (the CLI of the VS Code
@@ -55,5 +55,21 @@ describe('the http/*.http files', () => {
     const run = await send(['errors.http'])
     passedAll(run, 12)
     expect(run.requests.map((r) => r.response?.statusCode).filter((s) => !s || s >= 500)).toEqual([])
+  }, 30_000)
+
+  it("when bff.http is sent to a bff in front of the services, then the seed's requests and the timeline pass every check and the order goes confirmed", async () => {
+    // a process, as in production (and system-tests/bff), in front of this world's product and order
+    const bff = await spawnService('bff', bffEnv({ productUrl: w.products.base, orderUrl: w.orders.base }))
+    try {
+      // product and order named where nothing answers: every request of the file goes through the bff
+      const nowhere = 'http://127.0.0.1:1'
+      const run = await send(['bff.http'], { bff: bff.url, product: nowhere, order: nowhere })
+      passedAll(run, 5)
+      const placed = JSON.parse(run.requests.find((r) => r.name === 'placeOrder')!.response!.body)
+      await eventually(async () => (await w.orders.get(`/orders/${placed.id}`)).body.status === 'confirmed', { what: 'the order placed by bff.http confirmed' })
+      expect(await w.stockOf(placed.productId)).toBe(8) // 10, 2 ordered
+    } finally {
+      await bff.stop()
+    }
   }, 30_000)
 })
