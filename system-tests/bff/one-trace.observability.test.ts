@@ -1,42 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { client, eventually, mintToken } from '@shop/testkit'
+import { client, eventually, mintToken, otlpReceiver, SpanKinds } from '@shop/testkit'
 import { frontDoorWorld, type FrontDoorWorld } from './world.ts'
 
-// An OTLP/HTTP receiver on a free local port, as a collector would be (tracing.observability.test.ts
-// does the same without the bff), and the three services as processes exporting to it: an order
-// placed from a browser through the bff is one trace, from the browser's traceparent through the
-// bff, order, RabbitMQ and product, and back to order.
-type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }
-type Received = OtlpSpan & { service: string }
-
-const SERVER = 2
-const CLIENT = 3
-const PRODUCER = 4
-const CONSUMER = 5
+// An OTLP/HTTP receiver (the testkit's, as tracing.observability.test.ts uses without the bff),
+// and the three services as processes exporting to it: an order placed from a browser through the
+// bff is one trace, from the browser's traceparent through the bff, order, RabbitMQ and product,
+// and back to order.
+const { SERVER, CLIENT, PRODUCER, CONSUMER } = SpanKinds
 
 let w: FrontDoorWorld
-let receiver: ReturnType<typeof Bun.serve>
-const received: Received[] = []
+const receiver = otlpReceiver()
+const received = receiver.spans
 
 beforeAll(async () => {
-  receiver = Bun.serve({
-    port: 0,
-    async fetch(req) {
-      const body = (await req.json()) as {
-        resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[]
-      }
-      for (const rs of body.resourceSpans) {
-        const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '?'
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) received.push({ ...s, service })
-      }
-      return Response.json({})
-    },
-  })
-  w = await frontDoorWorld('bfftrace', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_BSP_SCHEDULE_DELAY: '100' })
+  w = await frontDoorWorld('bfftrace', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' })
 }, 60_000)
 afterAll(async () => {
   await w.stop()
-  receiver.stop(true)
+  receiver.stop()
 })
 
 describe('one trace through the front door', () => {

@@ -1,42 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { client, eventually, isolate, spawnService, type Isolated, type ServiceProcess } from '@shop/testkit'
+import { client, eventually, isolate, otlpReceiver, spawnService, SpanKinds, type Isolated, type ReceivedSpan, type ServiceProcess } from '@shop/testkit'
 
-// An OTLP/HTTP receiver on a free local port, as a collector would be, and both services as
-// processes exporting to it: one order must come back as one trace across both.
-type OtlpSpan = {
-  traceId: string
-  spanId: string
-  parentSpanId?: string
-  name: string
-  kind: number
-  links?: { spanId: string }[]
-  attributes?: { key: string; value: { stringValue?: string } }[]
-}
-type Received = OtlpSpan & { service: string }
-
+// An OTLP/HTTP receiver on a free local port (the testkit's), as a collector would be, and both
+// services as processes exporting to it: one order must come back as one trace across both.
 let iso: Isolated
-let receiver: ReturnType<typeof Bun.serve>
-const received: Received[] = []
+const receiver = otlpReceiver()
+const received = receiver.spans
 const running: ServiceProcess[] = []
 let orders: ReturnType<typeof client>
 let products: ReturnType<typeof client>
 
 beforeAll(async () => {
   iso = await isolate('tracing')
-  receiver = Bun.serve({
-    port: 0,
-    async fetch(req) {
-      const body = (await req.json()) as {
-        resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[]
-      }
-      for (const rs of body.resourceSpans) {
-        const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '?'
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) received.push({ ...s, service })
-      }
-      return Response.json({})
-    },
-  })
-  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info' }
+  const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info' }
   const product = await spawnService('product', iso.env('product', otel))
   const order = await spawnService('order', iso.env('order', { ...otel, PRODUCT_URL: product.url }))
   running.push(product, order)
@@ -45,14 +21,11 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   for (const p of running.reverse()) await p.stop()
-  receiver.stop(true)
+  receiver.stop()
   await iso.cleanup()
 })
 
-const SERVER = 2
-const CLIENT = 3
-const PRODUCER = 4
-const CONSUMER = 5
+const { SERVER, CLIENT, PRODUCER, CONSUMER } = SpanKinds
 
 describe('traces', () => {
   it('when an order is placed, then one trace shows it end to end across both services, parent by parent', async () => {
@@ -65,7 +38,7 @@ describe('traces', () => {
       what: "order's POST /orders span",
     })
     const inTrace = () => received.filter((s) => s.traceId === root.traceId)
-    const childOf = (parent: Received, service: string, kind: number, name: string) =>
+    const childOf = (parent: ReceivedSpan, service: string, kind: number, name: string) =>
       eventually(() => inTrace().find((s) => s.parentSpanId === parent.spanId && s.service === service && s.kind === kind && s.name === name), {
         what: `${service} ${name} under ${parent.name}`,
       })
@@ -91,7 +64,7 @@ describe('traces', () => {
   it('when the sampler is always_off, then the service exports nothing and answers as usual', async () => {
     const quiet = await spawnService(
       'product',
-      iso.env('product', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.port}`, OTEL_SERVICE_NAME: 'quiet', OTEL_TRACES_SAMPLER: 'always_off', OTEL_BSP_SCHEDULE_DELAY: '100' }),
+      iso.env('product', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'quiet', OTEL_TRACES_SAMPLER: 'always_off', OTEL_BSP_SCHEDULE_DELAY: '100' }),
     )
     try {
       const api = client(quiet.url)
