@@ -131,8 +131,31 @@ describe('the docs', () => {
 })
 
 describe('the configuration page', () => {
-  it('when a service, the testkit, a tool or a k6 script reads a variable, then it is described, and every description names a variable that is read', () => {
+  it('when a service, the testkit, a suite, a tool or a k6 script reads a variable, then it is described, and every description names a variable that is read', () => {
     expect(configurationProblems()).toEqual([])
+  })
+
+  it('when any source file of the repository reads a variable, then the page names it', () => {
+    // beyond the folders docs:config reads: a suite or a tool added anywhere is held to the page too
+    const sources = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory()
+          ? ['node_modules', '.git', '.shop-dev'].includes(e.name) ? [] : sources(dir ? `${dir}/${e.name}` : e.name)
+          : /\.(ts|js|mjs)$/.test(e.name) ? [dir ? `${dir}/${e.name}` : e.name] : [],
+      )
+    const reading = /(?:process\.env|Bun\.env|__ENV)\.([A-Z][A-Z0-9_]*)|Deno\.env\.get\(\s*['"]([A-Z][A-Z0-9_]*)['"]/g
+    const system = new Set(['PATH', 'HOME', 'TMPDIR'])
+    const page = read(configurationPage)
+    // the generator spells out the reads it looks for, without making any
+    const files = sources('').filter((f) => f !== 'tools/src/config-docs.ts')
+    expect(files).toContain('system-tests/clusters/world.ts')
+    const unnamed = files.flatMap((file) =>
+      [...read(file).matchAll(reading)]
+        .map((m) => (m[1] ?? m[2])!)
+        .filter((name) => !system.has(name) && !page.includes(`| \`${name}\` |`))
+        .map((name) => `${file}: ${name}`),
+    )
+    expect([...new Set(unnamed)]).toEqual([])
   })
 
   it('when docs/configuration.md is read, then its tables are what `bun run docs:config` writes (run it after changing a variable)', () => {

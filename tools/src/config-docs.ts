@@ -70,8 +70,18 @@ const HARNESS_NOTES: Record<string, Note> = {
     text: "RabbitMQ's management API (with credentials), for the suites that restart the broker and the line `bun run start` prints",
   },
   EVENTS_EXCHANGE: { default: '`shop.events`', text: '`bun run dlq`: the exchange the queue belongs to' },
-  LOG_LEVEL: { default: '`info` (`bun run start`), `error` (suites)', text: 'the LOG_LEVEL the testkit and `bun run start` give the services they start' },
-  QUEUE_TYPE: { default: 'unset (the services\' `quorum`)', text: 'the QUEUE_TYPE of the services the suites start; CI runs the saga, event and fault suites again with `classic`' },
+  LOG_LEVEL: {
+    default: '`info` (`bun run start`), `error` (suites), `warn` (the cluster suite)',
+    text: 'the LOG_LEVEL the testkit, the suites and `bun run start` give the services they start',
+  },
+  QUEUE_TYPE: {
+    default: 'unset (the services\' `quorum`)',
+    text: 'the QUEUE_TYPE of the services the suites start; CI runs `system-tests/saga/`, `system-tests/faults/` and product\'s `*.events.test.ts` again with `classic`',
+  },
+  CHROMIUM_PATH: {
+    default: '`/usr/bin/chromium`',
+    text: 'the Chromium that playwright-core drives for the browser suites (Swagger UI, the storefront) and the Mermaid check of the docs',
+  },
   AUTH: { default: '`on`', text: '`off`: `bun run start` runs the services and the bff with authentication off and prints no tokens' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { default: 'unset', text: '`bun run start` hands it to the services and the bff, as `--otlp <url>` does' },
   STACK_RUNTIME: { default: '`bun`', text: '`deno`: `bun run start` runs the services on Deno, as `--deno` does' },
@@ -99,7 +109,12 @@ const K6_NOTES: Record<string, Note> = {
 /** Variables every process has, read for its own sake, not settings of this project. */
 const SYSTEM = new Set(['PATH', 'HOME', 'TMPDIR'])
 
-const sourceDirs = { harness: ['testkit/src', 'tools/src', 'system-tests/load', 'system-tests/containers'], k6: ['system-tests/load/k6'] }
+const sourceDirs = { harness: ['testkit/src', 'tools/src', 'system-tests'], k6: ['system-tests/load/k6'] }
+/**
+ * Where an `env` record is the environment itself (`env.X` counts as a read); elsewhere only
+ * `process.env.X` does, since a suite's `env.X` is a service's configuration it checks.
+ */
+const envRecordDirs = ['testkit/src', 'tools/src', 'system-tests/load', 'system-tests/containers']
 
 /** The TypeScript and JavaScript files under `dir` (a repository path), node_modules left out. */
 function filesUnder(dir: string): string[] {
@@ -120,9 +135,14 @@ export function envReads(which: 'harness' | 'k6'): EnvRead[] {
       ? sourceDirs.k6.flatMap(filesUnder)
       : sourceDirs.harness.flatMap(filesUnder).filter((f) => !f.startsWith('system-tests/load/k6/') && f !== 'tools/src/config-docs.ts')
   const found = new Map<string, EnvRead>()
-  const reading = which === 'k6' ? /__ENV\.([A-Z][A-Z0-9_]*)/g : /(?:process\.env|\benv)\.([A-Z][A-Z0-9_]*)/g
   for (const file of files) {
     const text = readFileSync(join(root, file), 'utf8')
+    const reading =
+      which === 'k6'
+        ? /__ENV\.([A-Z][A-Z0-9_]*)/g
+        : envRecordDirs.some((d) => file.startsWith(`${d}/`))
+          ? /(?:process\.env|\benv)\.([A-Z][A-Z0-9_]*)/g
+          : /process\.env\.([A-Z][A-Z0-9_]*)/g
     for (const m of text.matchAll(reading)) {
       const name = m[1]!
       if (SYSTEM.has(name)) continue
@@ -248,7 +268,7 @@ export function renderConfiguration(): string {
     `| --- | ${services.map(() => '---').join(' | ')} | --- |`,
     ...variables,
     '',
-    '### The testkit, `bun run start` and the tools',
+    '### The testkit, the suites, `bun run start` and the tools',
     '',
     '| variable | read by | default | what it does |',
     '| --- | --- | --- | --- |',
