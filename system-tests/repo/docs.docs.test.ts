@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, normalize, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
-import { Order } from '@shop/contracts'
+import { Order, namedSchemas } from '@shop/contracts'
 import { chromium } from 'playwright-core'
 import { isolate, spawnService, mintToken, type Isolated, type ServiceProcess } from '@shop/testkit'
 import { configurationPage, configurationPageWithTables, configurationProblems, envReads } from '@shop/tools/config-docs'
@@ -108,6 +108,12 @@ describe('the docs', () => {
         .map((c) => `${page}: ${c}`),
     )
     expect(missing).toEqual([])
+  })
+
+  it("when the API page lists the named schemas, then it lists every one of contracts' namedSchemas", () => {
+    const list = read('docs/api.md').match(/The contracts have names[\s\S]*?components\.schemas/)?.[0] ?? ''
+    const names = [...new Set(Object.values(namedSchemas).flatMap((group) => Object.keys(group)))]
+    expect(names.filter((n) => !list.includes(`\`${n}\``))).toEqual([])
   })
 
   it('when a metric or an alert is named, then the code has it; every metric and alert of the code is in the observability page', () => {
