@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { authEnv, bootInProcess, freePort, isolate, spawnService, stockIn, type ServiceProcess } from '@shop/testkit'
+import { bffEnv, bootInProcess, freePort, isolate, spawnService, stockIn, type ServiceProcess } from '@shop/testkit'
 import { loadConfig as productConfig } from '@shop/product/config'
 import { startProduct } from '@shop/product/start'
 import { loadConfig as orderConfig } from '@shop/order/config'
@@ -47,13 +47,7 @@ export async function storefrontWorld() {
   }
   await startOrderService()
 
-  const front: ServiceProcess = await spawnService('bff', {
-    ...authEnv(),
-    PRODUCT_URL: product.url,
-    ORDER_URL: orderUrl,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-    RATE_LIMIT_REQUESTS: '1000000',
-  })
+  const front: ServiceProcess = await spawnService('bff', bffEnv({ productUrl: product.url, orderUrl }))
 
   return {
     iso,
