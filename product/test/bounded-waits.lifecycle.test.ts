@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test'
-import { bootInProcess, brokerConnections, client, eventually, isolate, type Isolated } from '@shop/testkit'
+import { bootInProcess, brokerConnections, client, eventually, isolate, managementApiFor, type Isolated } from '@shop/testkit'
 import { loadConfig } from '../src/config.ts'
 import { startProduct } from '../src/start.ts'
 
@@ -21,6 +21,7 @@ async function world(label: string, before: (iso: Isolated) => Promise<void> = a
 }
 
 /** Connections the broker lists for this run. */
+const management = await managementApiFor(import.meta.path) // the broker's connection list takes its management API
 const brokerConnectionCount = async (iso: Isolated) => (await brokerConnections(iso)).length
 
 describe('bounded waits', () => {
@@ -33,7 +34,7 @@ describe('bounded waits', () => {
     }
   })
 
-  it('when the broker refuses the topology on every try, then each failed connection is closed (none pile up), and the service connects once it is fixed', async () => {
+  it.skipIf(!management)('when the broker refuses the topology on every try, then each failed connection is closed (none pile up), and the service connects once it is fixed', async () => {
     // the events exchange already exists with another type: every declaration fails (406)
     const { iso, api } = await world('halfway', async (iso) => {
       await (await iso.channel()).assertExchange(iso.exchange, 'fanout', { durable: false, autoDelete: false })

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Value } from '@sinclair/typebox/value'
 import { Order, namedSchemas } from '@shop/contracts'
 import { chromium } from 'playwright-core'
-import { isolate, spawnService, mintToken, type Isolated, type ServiceProcess } from '@shop/testkit'
+import { chromiumFor, isolate, spawnService, mintToken, type Isolated, type ServiceProcess } from '@shop/testkit'
 import { configurationPage, configurationPageWithTables, configurationProblems, envReads } from '@shop/tools/config-docs'
 
 // The documentation tested like code: README.md, CHANGELOG.md and docs/ must say what the code
@@ -202,13 +202,13 @@ describe('commands in comments and pages', () => {
   })
 })
 
+const browserPath = await chromiumFor(import.meta.path)
 describe('the diagrams', () => {
-  it('when every Mermaid diagram of the docs is rendered by Mermaid itself in Chromium, then none fails and nothing is fetched', async () => {
+  it.skipIf(!browserPath)('when every Mermaid diagram of the docs is rendered by Mermaid itself in Chromium, then none fails and nothing is fetched', async () => {
     const diagrams = pages.flatMap((page) => fenced(read(page), 'mermaid').map((d, i) => ({ where: `${page} #${i + 1}`, text: d.code })))
     expect(diagrams.length).toBeGreaterThan(1)
     const bundle = readFileSync(createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js'), 'utf8')
-    // Debian's chromium (`apt-get install -y chromium`), as the Swagger UI suite uses it
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] })
+    const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] })
     try {
       const page = await browser.newPage()
       const fetched: string[] = []

@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { denoExecutable } from './tools.ts'
 import { eventually } from './wait.ts'
 
 export type Runtime = 'bun' | 'deno'
@@ -28,8 +29,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 function commandFor(runtime: Runtime, service: RunnableService): [string, string[]] {
   if (runtime === 'deno') {
     const { tasks } = JSON.parse(readFileSync(join(root, 'deno.json'), 'utf8')) as { tasks: Record<string, string> }
-    const [cmd, ...args] = tasks[service]!.split(/\s+/)
-    return [cmd!, args]
+    const [, ...args] = tasks[service]!.split(/\s+/) // "deno run --allow-… file": the project's own deno runs it
+    return [denoExecutable(), args]
   }
   return [process.versions.bun ? process.execPath : 'bun', [`${service}/src/main.ts`]]
 }
