@@ -15,12 +15,13 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
  * missing tool fails the file instead.
  */
 
-export type Tool = 'chromium' | 'promtool' | 'rabbitmq management API'
+export type Tool = 'chromium' | 'promtool' | 'kubectl' | 'rabbitmq management API'
 
 const HOW_TO_GET: Record<Tool, string> = {
   chromium:
     'install Chromium or Chrome (apt-get install chromium, brew install --cask chromium), or run `bunx playwright-core install chromium`, or set CHROMIUM_PATH',
   promtool: "put Prometheus' promtool on the PATH (apt-get install prometheus, brew install prometheus, or the release archive from prometheus.io)",
+  kubectl: 'install kubectl 1.27 or later (its kustomize renders `components:`); without it the manifests are rendered by the stand-in in system-tests/repo/kustomize.ts',
   'rabbitmq management API':
     'run `rabbitmq-plugins enable rabbitmq_management` on the local broker, or set RABBITMQ_MANAGEMENT_URL (the image testcontainers starts has it)',
 }
