@@ -19,6 +19,7 @@ COPY testkit/package.json testkit/
 COPY product/package.json product/
 COPY order/package.json order/
 COPY bff/package.json bff/
+COPY examples/notes/package.json examples/notes/
 COPY tools/package.json tools/
 COPY system-tests/package.json system-tests/
 # production dependencies of the service and the workspaces it uses. Bun's isolated install puts

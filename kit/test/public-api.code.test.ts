@@ -29,8 +29,11 @@ const kitImports = (file: string) =>
     m[1]!.split(',').map((n) => ({ name: n.replace(/^\s*type\s+/, '').split(/\s+as\s+/)[0]!.trim(), from: m[2]! })).filter((i) => i.name),
   )
 
-// a service is a workspace with src/main.ts
+// a service is a workspace with src/main.ts; the examples (examples/<name>/) are held to the same list
 const services = readdirSync(root).filter((d) => existsSync(join(root, d, 'src', 'main.ts')))
+const examples = existsSync(join(root, 'examples'))
+  ? readdirSync(join(root, 'examples')).map((d) => `examples/${d}`).filter((d) => existsSync(join(root, d, 'src', 'main.ts')))
+  : []
 const public_ = new Set(exportedNames(join(kit, 'index.ts')))
 
 describe("the kit's public API", () => {
@@ -48,9 +51,9 @@ describe("the kit's public API", () => {
     expect(Object.keys(pkg.exports).sort()).toEqual(['.', ...folders.map((d) => `./${d}`)].sort())
   })
 
-  it('when a service imports from the kit, then only names of the public list, from @shop/kit itself', () => {
+  it('when a service or an example imports from the kit, then only names of the public list, from @shop/kit itself', () => {
     expect(services.length).toBeGreaterThanOrEqual(2)
-    const offending = services.flatMap((s) =>
+    const offending = [...services, ...examples].flatMap((s) =>
       sources(join(root, s, 'src')).flatMap((file) =>
         kitImports(file)
           .filter((i) => i.from !== '@shop/kit' || !public_.has(i.name))

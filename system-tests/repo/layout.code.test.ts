@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url'
 
 // The layout says the architecture. The workspaces stand in layers and depend one way, down:
 // contracts (schemas) <- kit (runtime) <- testkit (what tests need) <- the services, one beside
-// the other (product, order, and the bff in front of them) <- tools (what developers and operators
-// run) <- system-tests (the whole system, the tools' output included). A workspace uses only those
+// the other (product, order, the bff in front of them, and the example made from the kit alone,
+// examples/notes) <- tools (what developers and operators run) <- system-tests (the whole system,
+// the tools' output included). A workspace uses only those
 // below it, never one beside it: product, order and the bff never import each other (the bff
 // talks to the others over HTTP only), the testkit never imports a service, nothing imports the
 // tools or the system tests but what stands above them. Read from the sources themselves (every
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: { packages: string[] } }
 const workspaces = pkg.workspaces.packages
-const layers = [['contracts'], ['kit'], ['testkit'], ['product', 'order', 'bff'], ['tools'], ['system-tests']]
+const layers = [['contracts'], ['kit'], ['testkit'], ['product', 'order', 'bff', 'examples/notes'], ['tools'], ['system-tests']]
 const layerOf = (w: string) => layers.findIndex((l) => l.includes(w))
 
 /** The uses that break the layers: `from -> to` where `to` is not below `from`. */
