@@ -194,7 +194,7 @@ describe('deploy/k8s against the code', () => {
   })
 
   it('when sized, then the memory limit is above the bench\'s peak RSS and at most 256 MiB; requests below limits', () => {
-    const peak = read('README.md').match(/peak (\d+) MB \(product\), (\d+) MB \(order\)/)
+    const peak = read('docs/performance.md').match(/\| product \| (\d+) MB \|[\s\S]*?\| order \| (\d+) MB \|/)
     expect(peak).not.toBeNull()
     // the bff's: forwarding 10,000 requests/s from 64 callers (its Deployment says so)
     const bffPeak = read('deploy/k8s/base/bff/deployment.yaml').match(/peak RSS [^:]*: (\d+) MB/)
