@@ -20,7 +20,7 @@ const docPages = (dir = 'docs'): string[] =>
   readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? docPages(`${dir}/${e.name}`) : e.name.endsWith('.md') ? [`${dir}/${e.name}`] : [],
   )
-const pages = ['README.md', 'CHANGELOG.md', ...docPages()].sort()
+const pages = ['README.md', 'CHANGELOG.md', 'CONTRIBUTING.md', ...docPages()].sort()
 
 /** The text outside fenced code blocks, fences kept as empty lines so line numbers still match. */
 const prose = (md: string) => md.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, (block) => block.replace(/[^\n]/g, ''))
@@ -76,9 +76,9 @@ describe('the docs', () => {
     expect(broken).toEqual([])
   })
 
-  it('when a page is in docs/, then README.md or the decisions index leads to it', () => {
+  it('when a page is in docs/, then README.md, CONTRIBUTING.md, the decisions index or the guides index leads to it', () => {
     const reached = new Set(
-      ['README.md', 'docs/decisions/README.md'].flatMap((from) => links(read(from)).map((l) => normalize(join(dirname(from), l.split('#')[0]!)))),
+      ['README.md', 'CONTRIBUTING.md', 'docs/decisions/README.md', 'docs/guides/README.md'].flatMap((from) => links(read(from)).map((l) => normalize(join(dirname(from), l.split('#')[0]!)))),
     )
     expect(docPages().filter((p) => !reached.has(p))).toEqual([])
   })
