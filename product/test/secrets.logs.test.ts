@@ -2,12 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { eventually, isolate, spawnService, type Isolated } from '@shop/testkit'
 
 // passwords in connection URLs must never reach a log line, not even when a connection fails
-let iso: Isolated
-beforeAll(async () => (iso = await isolate('secrets')))
-afterAll(() => iso.cleanup())
-
 const PG_SECRET = 'pg-S3cret-7f1c'
 const MQ_SECRET = 'mq-S3cret-9a2e'
+let iso: Isolated
+// a role of this run whose password is the secret, so the URL carrying it is one the server
+// takes, whether it trusts local users or checks passwords (a container)
+let role: string
+beforeAll(async () => {
+  iso = await isolate('secrets')
+  role = `${iso.id}_secrets`.replace(/\W/g, '_')
+  await iso.db('product').unsafe(`create role "${role}" login superuser password '${PG_SECRET}'`)
+})
+afterAll(async () => {
+  // what the role made lives in this run's database only
+  await iso.db('product').unsafe(`drop owned by "${role}"`)
+  await iso.db('product').unsafe(`drop role if exists "${role}"`)
+  await iso.cleanup()
+})
 const withPassword = (url: string, user: string, password: string) => {
   const u = new URL(url)
   u.username = user
@@ -22,8 +33,7 @@ describe('secrets in logs', () => {
       'product',
       {
         ...env,
-        // the local PostgreSQL trusts the user, so it takes the URL with any password
-        DATABASE_URL: withPassword(env.DATABASE_URL!, 'postgres', PG_SECRET),
+        DATABASE_URL: withPassword(env.DATABASE_URL!, role, PG_SECRET),
         AMQP_URL: withPassword(env.AMQP_URL!, 'guest', MQ_SECRET), // a wrong password: refused
       },
       { until: '/health' },
@@ -43,7 +53,7 @@ describe('secrets in logs', () => {
     const failed = await spawnService('product', {
       ...env,
       DB_POOL_MAX: 'lots',
-      DATABASE_URL: withPassword(env.DATABASE_URL!, 'postgres', PG_SECRET),
+      DATABASE_URL: withPassword(env.DATABASE_URL!, role, PG_SECRET),
     }).then(
       () => 'started',
       (err: Error) => err.message,
