@@ -79,9 +79,14 @@ const HARNESS_NOTES: Record<string, Note> = {
     text: 'the QUEUE_TYPE of the services the suites start; CI runs `system-tests/saga/`, `system-tests/faults/` and product\'s `*.events.test.ts` again with `classic`',
   },
   CHROMIUM_PATH: {
-    default: '`/usr/bin/chromium`',
-    text: 'the Chromium that playwright-core drives for the browser suites (Swagger UI, the storefront) and the Mermaid check of the docs',
+    default: 'the first of `chromium`, `chromium-browser`, `google-chrome` on the PATH, else the one Playwright installed',
+    text: 'the browser that playwright-core drives for the browser suites (Swagger UI, the storefront) and the Mermaid check of the docs',
   },
+  HARNESS_REQUIRE_TOOLS: {
+    default: 'unset (CI: `1`)',
+    text: '`1`: a suite whose tool is missing (a browser, promtool, kubectl, the broker\'s management API) fails instead of being skipped',
+  },
+  DOCKER_HOST: { default: 'unset', text: '`bun run test:fresh-machine`: the Docker engine the run in a clean clone uses, as testcontainers reads it' },
   AUTH: { default: '`on`', text: '`off`: `bun run start` runs the services and the bff with authentication off and prints no tokens' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { default: 'unset', text: '`bun run start` hands it to the services and the bff, as `--otlp <url>` does' },
   STACK_RUNTIME: { default: '`bun`', text: '`deno`: `bun run start` runs the services on Deno, as `--deno` does' },
