@@ -26,7 +26,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
  * The exact command a runtime serves a service with, run from the repository root: on Deno the
  * `deno task` line from deno.json (one place for its permissions), on Bun `bun <service>/src/main.ts`.
  */
-function commandFor(runtime: Runtime, service: RunnableService): [string, string[]] {
+function commandFor(runtime: Runtime, service: RunnableService, root: string): [string, string[]] {
   if (runtime === 'deno') {
     const { tasks } = JSON.parse(readFileSync(join(root, 'deno.json'), 'utf8')) as { tasks: Record<string, string> }
     const [, ...args] = tasks[service]!.split(/\s+/) // "deno run --allow-… file": the project's own deno runs it
@@ -59,12 +59,21 @@ export async function spawnService(
     readyTimeout = 30_000,
     quiet = true,
     until = '/ready',
-  }: { runtime?: Runtime; port?: number; readyTimeout?: number; quiet?: boolean; until?: '/ready' | '/health' } = {},
+    from = root,
+  }: {
+    runtime?: Runtime
+    port?: number
+    readyTimeout?: number
+    quiet?: boolean
+    until?: '/ready' | '/health'
+    /** the repository tree to run it from: this one, or a changed copy of it (a mutation test's) */
+    from?: string
+  } = {},
 ): Promise<ServiceProcess> {
   const listenOn = port ?? (await freePort())
-  const [cmd, args] = commandFor(runtime, service)
+  const [cmd, args] = commandFor(runtime, service, from)
   const child: ChildProcess = spawn(cmd, args, {
-    cwd: root,
+    cwd: from,
     env: { ...process.env, ...env, PORT: String(listenOn) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
