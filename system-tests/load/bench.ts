@@ -5,12 +5,17 @@
  * cached read's 1-connection pair); the constant-rate one with the bench's own open-loop sender
  * (open-loop.ts), which charges a late answer from when its request was due. After each order
  * scenario the saga is drained and checked: a broken invariant or an order left pending fails the
- * command. Prints one table, then the near-cache, per-step and CPU-per-request tables, what the
- * bff adds to the cached read (its added p50 beside the goal: measured, never asserted), the saga
- * summaries and peak RSS, and writes them to results/latest.{json,md} (docs/performance.md).
- *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--only 'POST /orders,GET /health'] [--auth on|off]
- *                 [--metrics on|off] [--tracing off|on] [--queue-type quorum|classic] [--no-progress]
- * `--tracing on` exports every span over OTLP/HTTP to a receiver the bench runs (it reads and drops them).
+ * command. Then the write fence (write-fence.ts): sequential PATCH /products/:id, one connection,
+ * on a product with the near cache off, then on one with it on while 1, 2 and 4 replicas hold a
+ * read lease. Prints one table, then the near-cache, per-step and CPU-per-request tables, what the
+ * bff adds to the cached read (its added p50 beside the goal), what the fence adds to a write, the
+ * saga summaries, the cache hit's req/s as a percentage of /health's (beside the goal) and peak
+ * RSS, and writes them to results/latest.{json,md} (docs/performance.md). Goals are measured,
+ * never asserted.
+ *   bun run bench [--rate 2000] [--seconds 10] [--constant-seconds 30] [--fence-seconds 5] [--only 'POST /orders,GET /health,write fence']
+ *                 [--auth on|off] [--metrics on|off] [--tracing off|on] [--queue-type quorum|classic] [--no-progress]
+ * `--only` takes scenario names' beginnings; 'write fence' is the write fence. `--tracing on` exports
+ * every span over OTLP/HTTP to a receiver the bench runs (it reads and drops them).
  */
 import { readFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -18,16 +23,18 @@ import { parseArgs } from 'node:util'
 import { bffEnv, isolate, spawnService, client, mintToken, type ServiceProcess } from '@shop/testkit'
 import { run, scenarios, type Outcome } from './scenarios.ts'
 import { drain, summarize, type SagaSummary } from './saga.ts'
-import { bffAdded, bffGoalLines, bffTable, cpuTable, nearCacheTable, placingTable, save, table, type Report } from './report.ts'
+import { bffAdded, bffGoalLines, bffTable, cpuTable, fenceTable, hitGoalLine, hitOverHealth, nearCacheTable, placingTable, save, table, type Report } from './report.ts'
 import { cpuMeter } from './cpu.ts'
 import { nearCacheMeter } from './near-cache.ts'
 import { placingMeter } from './placing.ts'
+import { measureWriteFence, WRITE_FENCE, type WriteFence } from './write-fence.ts'
 
 const { values: args } = parseArgs({
   options: {
     rate: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '10' },
     'constant-seconds': { type: 'string', default: '30' },
+    'fence-seconds': { type: 'string', default: '5' },
     'no-progress': { type: 'boolean', default: false },
     only: { type: 'string' },
     auth: { type: 'string', default: 'on' },
@@ -39,6 +46,9 @@ const { values: args } = parseArgs({
 const rate = Number(args.rate)
 const seconds = Number(args.seconds)
 const constantSeconds = Number(args['constant-seconds'])
+const fenceSeconds = Number(args['fence-seconds'])
+const only = args.only?.split(',').map((p) => p.trim())
+const picked = (name: string) => !only || only.some((p) => name.startsWith(p))
 const progress = !args['no-progress'] && process.stderr.isTTY !== false
 const say = (msg: string) => console.error(`[bench] ${msg}`)
 
@@ -106,23 +116,25 @@ try {
     constantRateProductId: await create('constant rate', ORDER_STOCK),
     listProductId: await create('listed', 1000),
     // only the miss scenario needs them, and they take a while
-    coldProductIds:
-      args.only && !args.only.split(',').some((p) => 'GET /products/:id 10% miss'.startsWith(p.trim()))
-        ? []
-        : (
-            await iso.db('product')<{ id: string }[]>`
-              insert into products (id, name, price, qty)
-              select gen_random_uuid(), 'cold ' || n, 1.00, 10 from generate_series(1, ${COLD_PRODUCTS}) n
-              returning id`
-          ).map((r) => r.id),
+    coldProductIds: !picked('GET /products/:id 10% miss')
+      ? []
+      : (
+          await iso.db('product')<{ id: string }[]>`
+            insert into products (id, name, price, qty)
+            select gen_random_uuid(), 'cold ' || n, 1.00, 10 from generate_series(1, ${COLD_PRODUCTS}) n
+            returning id`
+        ).map((r) => r.id),
   }
   for (let i = 0; i < 20; i++) await orders.post('/orders', { productId: seed.listProductId, qty: 1 })
+  const chosen = scenarios(urls, seed, { seconds, rate, constantSeconds, tokens }).filter((c) => picked(c.name))
 
-  say('warming up')
-  const warm = await create('warm-up', 1_000_000)
-  for (const s of scenarios(urls, { ...seed, closedLoopProductId: warm, constantRateProductId: warm }, { seconds: 2, rate, constantSeconds: 2, tokens }))
-    if (!s.intendedRate) await run(s, false)
-  await drain(iso.db('order'), warm)
+  if (chosen.length) {
+    say('warming up')
+    const warm = await create('warm-up', 1_000_000)
+    for (const s of scenarios(urls, { ...seed, closedLoopProductId: warm, constantRateProductId: warm }, { seconds: 2, rate, constantSeconds: 2, tokens }))
+      if (!s.intendedRate) await run(s, false)
+    await drain(iso.db('order'), warm)
+  }
 
   const outcomes: Outcome[] = []
   const saga: Record<string, SagaSummary> = {}
@@ -130,9 +142,7 @@ try {
   const cpu = cpuMeter({ product: product.pid, order: order.pid, bff: bff.pid })
   const near = nearCacheMeter({ product: product.url, order: order.url })
   const placing = placingMeter(order.url)
-  const chosen = scenarios(urls, seed, { seconds, rate, constantSeconds, tokens })
-  const only = args.only?.split(',').map((p) => p.trim())
-  for (const s of chosen.filter((c) => !only || only.some((p) => c.name.startsWith(p)))) {
+  for (const s of chosen) {
     say(`running ${s.name}`)
     const nearBefore = await near.snapshot()
     const placingBefore = await placing.snapshot()
@@ -151,12 +161,24 @@ try {
   clearInterval(sampler)
   sampleRss()
 
+  // after the scenarios, so that its extra replicas take none of their CPU
+  let writeFence: WriteFence | undefined
+  if (picked(WRITE_FENCE))
+    writeFence = await measureWriteFence({
+      writer: product,
+      spawnProduct: (extra) => spawnService('product', iso.env('product', { ...production, ...extra })),
+      redisUrl: iso.infra.redisUrl,
+      prefix: iso.env('product').CACHE_PREFIX!,
+      productId: await create('write fence', 1000),
+      staffToken: tokens.staff,
+      seconds: fenceSeconds,
+      progress,
+      say,
+    })
+
   const by = (prefix: string) => outcomes.find((o) => o.scenario.startsWith(prefix))
   const ratios: Record<string, number> = {}
-  const hit = by('GET /products/:id cache hit')
-  const health = by('GET /health')
   const constant = by('POST /orders at')
-  if (hit && health) ratios['cache-hit req/s over /health req/s'] = hit.rps / health.rps
   if (constant) ratios['constant-rate achieved over intended'] = constant.achievedRatio!
   const report: Report = {
     when: new Date().toISOString(),
@@ -167,23 +189,28 @@ try {
     saga,
     ratios,
     bff: bffAdded(outcomes),
+    hitOverHealth: hitOverHealth(outcomes),
+    writeFence,
     peakRssMb: Object.fromEntries(running.map((p) => [p.name, rss.get(p) ?? 0])),
   }
 
-  console.log(`\n${table(outcomes)}\n`)
+  if (outcomes.length) console.log(`\n${table(outcomes)}\n`)
   if (outcomes.some((o) => Object.keys(o.nearCache ?? {}).length))
     console.log(`near cache while each scenario ran (reads answered from process memory, of all its reads):\n${nearCacheTable(outcomes)}\n`)
   if (outcomes.some((o) => Object.keys(o.placing ?? {}).length))
     console.log(`where POST /orders spent its time, by step (ms; order's shop_order_placing_seconds, quantiles from its buckets):\n${placingTable(outcomes)}\n`)
-  if (cpu.supported) console.log(`CPU per request (µs, by process) and the machine's time (%) while each scenario ran:\n${cpuTable(outcomes)}\n`)
+  if (cpu.supported && outcomes.length) console.log(`CPU per request (µs, by process) and the machine's time (%) while each scenario ran:\n${cpuTable(outcomes)}\n`)
   if (report.bff.length)
     console.log(`what the bff adds to the cached read (latency to 0.01 ms; CPU µs per request, by process):\n${bffTable(outcomes)}\n${bffGoalLines(report.bff).join('\n')}\n`)
+  if (writeFence)
+    console.log(`what the near cache's fence adds to a write (sequential PATCH /products/:id, 1 connection; latency to 0.01 ms):\n${fenceTable(writeFence)}\n`)
   for (const [name, s] of Object.entries(saga))
     console.log(
       `saga after ${name}: ${s.accepted} accepted -> ${s.confirmed} confirmed, ${s.rejected} rejected, ${s.pending} pending; ` +
         `drained ${s.drainSeconds.toFixed(2)} s after the load; event lag p50 ${s.lagP50Ms} ms, p99 ${s.lagP99Ms} ms; ` +
         `invariant confirmed qty ${s.confirmedQty} + stock ${s.stock} = ${s.initialStock}: ${s.invariantHolds ? 'holds' : 'BROKEN'}`,
     )
+  if (report.hitOverHealth) console.log(hitGoalLine(report.hitOverHealth))
   for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v.toFixed(3)}`)
   for (const [k, v] of Object.entries(report.peakRssMb)) console.log(`peak RSS ${k}: ${v} MB`)
   if (receiver) say(`OTLP exports received: ${exports}`)

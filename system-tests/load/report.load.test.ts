@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { bffAdded, bffGoalLines, bffTable, markdown, type Report } from './report.ts'
+import { bffAdded, bffGoalLines, bffTable, hitGoalLine, hitOverHealth, markdown, type Report } from './report.ts'
 import type { Outcome } from './scenarios.ts'
 
 const machine = { user: 50, kernel: 30, idle: 20, steal: 0 }
@@ -65,5 +65,29 @@ describe("the bench's table of what the bff adds", () => {
     const md = markdown(report)
     expect(md).toContain('| added by the bff, with 1 connection | -47% | +0.12 | +1.12 |')
     expect(md).toContain('- added by the bff with 1 connection: p50 0.12 ms')
+  })
+})
+
+describe("the bench's line of the cache hit against /health", () => {
+  const health = outcome('GET /health (product)', 30000, { p50: 1, p99: 7 }, {})
+
+  it('when both ran, then the hit’s req/s is a percentage of /health’s, printed beside the goal as met or not', () => {
+    const h = hitOverHealth([health, direct, viaBff])!
+    expect(h).toEqual({ hitRps: 40000, healthRps: 30000, percent: 133.3, goalPercent: 85 })
+    expect(hitGoalLine(h)).toBe("cache hit at 133.3% of /health's req/s (40000 over 30000); the goal is at least 85%: met in this run")
+    const slow = hitOverHealth([health, { ...direct, rps: 16500 }])!
+    expect(hitGoalLine(slow)).toContain('at 55.0%')
+    expect(hitGoalLine(slow)).toContain('not met in this run')
+  })
+
+  it('when only one ran, or only the 1-connection hit, then there is no line', () => {
+    expect(hitOverHealth([direct])).toBeUndefined()
+    expect(hitOverHealth([health, oneDirect])).toBeUndefined()
+  })
+
+  it('when the results are written, then latest.md has the line', () => {
+    const outcomes = [health, direct]
+    const report: Report = { when: 'now', auth: 'on', observability: '', machine: '2 cores', outcomes, saga: {}, ratios: {}, bff: [], hitOverHealth: hitOverHealth(outcomes), peakRssMb: {} }
+    expect(markdown(report)).toContain("- cache hit at 133.3% of /health's req/s (40000 over 30000); the goal is at least 85%: met in this run")
   })
 })
