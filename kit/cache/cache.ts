@@ -4,6 +4,7 @@
  */
 import type { Log } from '../observability/log.ts'
 import type { Metrics } from '../observability/metrics.ts'
+import type { LeaseTiming } from './leases.ts'
 import { createNearCache, type NearCacheLimits } from './near-cache.ts'
 import type { Redis } from './redis.ts'
 
@@ -35,6 +36,7 @@ export function createCache({
   log,
   metrics,
   nearLimits = { maxEntries: 0, maxBytes: 0 },
+  lease = { leaseMs: 2000, drift: 0.01, marginMs: 25 },
 }: {
   redis: Redis
   prefix: string
@@ -43,9 +45,11 @@ export function createCache({
   metrics?: Metrics
   /** no entries (the default): no near cache */
   nearLimits?: NearCacheLimits
+  /** the near cache's read leases: how long, and the clock drift and margin allowed for */
+  lease?: LeaseTiming
 }): Cache {
   // hot entries also in process memory, dropped the moment Redis says they changed
-  const near = nearLimits.maxEntries > 0 ? createNearCache({ url: redis.url, limits: nearLimits, log, metrics }) : undefined
+  const near = nearLimits.maxEntries > 0 ? createNearCache({ redis, prefix, limits: nearLimits, lease, log, metrics }) : undefined
   const { client, warn } = redis
   const genKey = (ns: string) => `${prefix}${ns}:gen`
   const entryKey = (ns: string, variant: string) => `${prefix}${ns}:${variant}`
@@ -123,6 +127,8 @@ export function createCache({
     },
     async invalidate(...namespaces) {
       await Promise.all(namespaces.map(bump))
+      // and no replica answers the old value from memory any more (its lease ended or it dropped it)
+      await near?.fence()
     },
     async close() {
       await near?.close()

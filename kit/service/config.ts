@@ -79,7 +79,7 @@ export const serviceEnv = (d: ServiceDefaults) => {
       t.String({
         pattern: '^\\s*[^\\s,:]+:\\d+\\s*(,\\s*[^\\s,:]+:\\d+\\s*)*$',
         description:
-          'host:port of Redis Sentinels (comma-separated): when set, the service asks them for the master of REDIS_SENTINEL_NAME instead of using REDIS_URL and follows it through a failover (a command waits 1 s at most meanwhile); the near cache is then off',
+          'host:port of Redis Sentinels (comma-separated): when set, the service asks them for the master of REDIS_SENTINEL_NAME instead of using REDIS_URL and follows it through a failover (a command waits 1 s at most meanwhile)',
       }),
     ),
     REDIS_SENTINEL_NAME: t.String({ default: 'mymaster', description: 'the master name the Sentinels monitor (with REDIS_SENTINELS)' }),
@@ -87,6 +87,12 @@ export const serviceEnv = (d: ServiceDefaults) => {
     CACHE_TTL_SECONDS: t.Integer({ default: 60, minimum: 1 }),
     NEAR_CACHE_MAX_ENTRIES: t.Integer({ default: 10_000, minimum: 0, description: 'entries held in process memory; 0 turns the near cache off' }),
     NEAR_CACHE_MAX_BYTES: t.Integer({ default: 16 * 1024 * 1024, minimum: 0 }),
+    NEAR_CACHE_LEASE_MS: t.Integer({
+      default: 2000,
+      minimum: 200,
+      maximum: 60_000,
+      description: 'how long a read lease lasts: a replica answers hits from memory only under one, and a write waits this long at most for a replica that does not answer',
+    }),
     AMQP_URL: t.String({
       default: 'amqp://guest:guest@127.0.0.1:5672',
       description:
@@ -193,6 +199,7 @@ export const serviceConfig = <B extends Buckets>(c: ServiceVars, queue: string, 
     cachePrefix: c.CACHE_PREFIX,
     cacheTtlSeconds: c.CACHE_TTL_SECONDS,
     nearCache: { maxEntries: c.NEAR_CACHE_MAX_ENTRIES, maxBytes: c.NEAR_CACHE_MAX_BYTES },
+    nearCacheLease: { leaseMs: c.NEAR_CACHE_LEASE_MS, drift: 0.01, marginMs: 25 },
     amqpUrl: c.AMQP_URL,
     publishTimeoutMs: c.AMQP_PUBLISH_TIMEOUT_MS,
     consumerRestoreSeconds: c.AMQP_CONSUMER_RESTORE_SECONDS,

@@ -58,7 +58,7 @@ export async function connectService<B extends string, C extends EventCatalog = 
   const instruments = instrumentsOf(name, config.tracing)
   const { tracing, metrics } = instruments
   const redis = connectRedis(config.redisUrl, log, config.redisSentinel)
-  const cache = createCache({ redis, prefix: config.cachePrefix, ttlSeconds: config.cacheTtlSeconds, log, metrics, nearLimits: config.nearCache })
+  const cache = createCache({ redis, prefix: config.cachePrefix, ttlSeconds: config.cacheTtlSeconds, log, metrics, nearLimits: config.nearCache, lease: config.nearCacheLease })
   const bus = createBus({
     url: config.amqpUrl,
     exchange: config.exchange,
