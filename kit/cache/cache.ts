@@ -6,7 +6,10 @@ import type { Log } from '../observability/log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import type { LeaseTiming } from './leases.ts'
 import { createNearCache, type NearCacheLimits } from './near-cache.ts'
-import type { Redis } from './redis.ts'
+import { sentinelOf, type Redis } from './redis.ts'
+
+/** How long a write waits under Sentinel for its INCR to reach a master: a failover's length. */
+const SENTINEL_FAILOVER_MS = 10_000
 
 export type Cache = {
   /**
@@ -69,19 +72,34 @@ export function createCache({
         () => {},
       )
   })
-  // A connection being re-established (killed, a blip) refuses commands at once: the INCR is
-  // tried again for up to a second, so that the write waits for it and the fence after it
-  // means something. Redis down longer is a write Redis was down for (docs/limits.md).
+  // The write waits for its INCR, so that the fence after it means something: a connection being
+  // re-established (killed, a blip) refuses commands at once, and under Sentinel a failover takes
+  // seconds. The INCR is tried again for up to a second, or under Sentinel for as long as a
+  // failover may take. Redis down longer is a write Redis was down for (docs/limits.md).
+  const sentinel = sentinelOf(redis.url) !== undefined
+  const incrFor = sentinel ? SENTINEL_FAILOVER_MS : 1000
   const incrSoon = async (key: string) => {
-    const deadline = performance.now() + 1000
+    const deadline = performance.now() + incrFor
     for (;;) {
       try {
-        return await client.incr(key)
+        await client.incr(key)
+        if (sentinel) await replicated()
+        return
       } catch (err) {
         if (performance.now() + 100 >= deadline) throw err
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
     }
+  }
+  // Under Sentinel, replication is asynchronous: an INCR the master took but did not pass on is
+  // lost with it in a failover. So the INCR counts once a replica has it too (WAIT), when the
+  // master has one that keeps up; without one there is nothing a failover could promote.
+  let replicaKeepsUp = true
+  let probeAgainAt = 0
+  const replicated = async () => {
+    if (!replicaKeepsUp && performance.now() < probeAgainAt) return
+    replicaKeepsUp = (await client.wait(1, 100)) >= 1
+    if (!replicaKeepsUp) probeAgainAt = performance.now() + 5000
   }
   const bump = (ns: string) => {
     let pending = bumping.get(ns)
