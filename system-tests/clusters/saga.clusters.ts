@@ -18,6 +18,8 @@ import { startRedisSentinel } from './redis.ts'
 import { since } from './daemons.ts'
 import { clusterWorld, type Clusters, type ClusterWorld, type Shape } from './world.ts'
 import { allReports, orderLoad, readLoad, report, verify, type Attempt, type Load, type Verdict } from './workload.ts'
+import { describeStale, staleReads, tally } from '../cache/history.ts'
+import { startWorkload } from '../cache/workload.ts'
 
 let clusters: Clusters
 const suiteStarted = performance.now()
@@ -207,7 +209,7 @@ describe('rabbitmq, three nodes, quorum queues', () => {
 })
 
 describe('redis with sentinel', () => {
-  test('when the master is killed -9 under load, then reads fall back to PostgreSQL without a 5xx and the cache works again on the promoted replica', async () => {
+  test('when the master is killed -9 under load, then reads fall back to PostgreSQL without a 5xx, the cache works again on the promoted replica, and on two product replicas every read that began after a write ended sees it', async () => {
     await inWorld('redis', 'front', async (w) => {
       const { redis } = clusters
       const { ids, initial } = await seed(w)
@@ -221,6 +223,9 @@ describe('redis with sentinel', () => {
       }
       const load = await orderLoad(w.order.url, ids)
       const reads = await readLoad(w.product.url, w.order.url, ids, load)
+      // read after write across two replicas of product, checked over the failover (system-tests/cache/)
+      const second = await w.productReplica()
+      const raw = await startWorkload({ replicas: [{ name: 'product 1', url: w.product.url }, { name: 'product 2', url: second.url }], readers: 8 })
       const recovery: Record<string, Record<string, number | string>> = {}
       try {
         await acceptedMore(load, 40)
@@ -244,7 +249,11 @@ describe('redis with sentinel', () => {
       } finally {
         await Promise.all([load.stop(), reads.stop()])
       }
+      const ops = await raw.stop()
+      const stale = staleReads(ops)
       console.log(`redis: reads during the run ${JSON.stringify(Object.fromEntries(reads.statuses))}, slowest ${reads.slowestMs()} ms`)
+      console.log(`redis: read after write over two product replicas ${JSON.stringify(tally(ops))}, stale ${stale.length}`)
+      expect(describeStale(stale)).toBe('')
       const v = await verify(w, load.attempts, initial)
       report('redis, master + replica, 3 Sentinels; REDIS_SENTINELS one address in front of them', v, recovery)
       expectGuarantees(v)

@@ -82,6 +82,7 @@ export async function clusterWorld(c: Clusters, label: string, shape: Shape, ext
   }
   const exitCodes = new Map<string, number | null>()
   for (const s of [product, order]) void s.exited.then((code) => exitCodes.set(s.name, code))
+  const extras: ServiceProcess[] = []
   // through every host with target_session_attrs=primary, like the services: after a failover a
   // new connection finds the new primary
   const db = (service: Service) => postgres(withDatabase(c.pg.url, databases[service]), { max: 2, onnotice: () => {}, connect_timeout: 5 })
@@ -147,10 +148,17 @@ export async function clusterWorld(c: Clusters, label: string, shape: Shape, ext
     },
     /** what the services printed, for a failure's message */
     output: () => [product, order].map((s) => `--- ${s.name} ---\n${s.output().slice(-4000)}`).join('\n'),
+    /** one more replica of product on the same clusters, stopped with the world */
+    async productReplica() {
+      const replica = await spawnService('product', env('product'), { readyTimeout: 60_000 })
+      extras.push(replica)
+      void replica.exited.then((code) => exitCodes.set(`${replica.name} (replica)`, code))
+      return replica
+    },
     /** the services that exited meanwhile (none may: a failover must not take a service down) */
     exited: () => [...exitCodes].map(([name, code]) => `${name} exited with ${code}`),
     async stop() {
-      await Promise.all([order.stop(), product.stop()])
+      await Promise.all([order.stop(), product.stop(), ...extras.map((e) => e.stop())])
       await Promise.all(fronts.map((f) => f.close()))
       await admin.end().catch(() => {})
       const drop = postgres(withDatabase(c.pg.url, 'postgres'), { max: 1, onnotice: () => {}, connect_timeout: 5 })
