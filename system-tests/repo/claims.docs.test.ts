@@ -80,10 +80,13 @@ function routeTable(): Route[] {
     order: orderApp({ orders: {} as never, saga: {} as never, streams: {} as never, platform: platform(), queue: 'q' }),
     bff: bffApp({ summarize: {} as never, forwarder: {} as never, product: {} as never, order: {} as never, platform: { ...platform(), health: { required: [] } } as never }),
   }
+  type Hooks = { access?: { scopes?: string[] }; detail?: { hide?: boolean; 'x-access'?: { scopes?: string[] } } } | undefined
+  // the storefront's files (hidden from the document, and routed only once bff/web is built) are no API
+  const storefrontFiles = (r: { path: string; hooks: unknown }) => r.path === '/*' && (r.hooks as Hooks)?.detail?.hide === true
   return Object.entries(apps).flatMap(([service, app]) =>
-    app.routes.map((r) => {
+    app.routes.filter((r) => !storefrontFiles(r)).map((r) => {
       // the route's `access`, as the kit's macro hands it to the OpenAPI document (its `security`)
-      const hooks = r.hooks as { access?: { scopes?: string[] }; detail?: { 'x-access'?: { scopes?: string[] } } } | undefined
+      const hooks = r.hooks as Hooks
       const scopes = (hooks?.detail?.['x-access'] ?? hooks?.access)?.scopes ?? []
       return { service: service as Service, method: r.method, path: r.path, scopes: [...scopes].sort() }
     }),
