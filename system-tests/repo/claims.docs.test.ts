@@ -2,14 +2,8 @@ import { describe, expect, it } from 'bun:test'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Events, Scopes, ServiceScopes } from '@shop/contracts'
-import { access, createVerifier } from '@shop/kit/security'
-import { eventCatalog, type AppPlatform } from '@shop/kit'
-import { createLog, createMetrics, createTracing } from '@shop/kit/observability'
-import type { LimitSettings } from '@shop/kit/service'
-import { createApp as productApp } from '@shop/product/app'
-import { createApp as orderApp } from '@shop/order/app'
-import { createApp as bffApp } from '@shop/bff/app'
+import { Scopes } from '@shop/contracts'
+import { routeApps } from '../api/route-apps.ts'
 
 // Claims the docs make about the code, held to the code: which scope each route needs (from the
 // apps' own route tables), which folders the Dockerfile copies, and that a measured figure is
@@ -54,32 +48,7 @@ type Service = 'product' | 'order' | 'bff'
 type Route = { service: Service; method: string; path: string; scopes: string[] }
 
 function routeTable(): Route[] {
-  const log = createLog('claims', 'silent')
-  const limits = { windowSeconds: 60, perWindow: { services: 1 }, batched: [], authFailures: 1 } as unknown as LimitSettings<never>
-  const vocabulary = { scopes: Scopes, serviceScopes: ServiceScopes, events: eventCatalog(Events, { sends: [], receives: [] }) }
-  const platform = <B extends string>(): AppPlatform<B> => ({
-    log,
-    checks: {} as AppPlatform['checks'],
-    health: { failing: () => undefined, consumers: () => ({}) },
-    vocabulary,
-    exchange: 'shop.events',
-    http: { auth: 'on', maxBodyBytes: 65_536, metrics: true },
-    access: access({
-      verify: createVerifier({ enabled: false } as never, { scopes: [] }),
-      counts: { count: async () => undefined },
-      limits: limits as LimitSettings<B>,
-      log,
-      clientOf: () => 'unknown',
-    }),
-    clientOf: () => 'unknown',
-    tracing: createTracing({ serviceName: 'claims', sampler: 'always_off', scheduleDelayMs: 5000 }),
-    metrics: createMetrics('claims'),
-  })
-  const apps = {
-    product: productApp({} as never, platform(), 'q'),
-    order: orderApp({ orders: {} as never, saga: {} as never, streams: {} as never, platform: platform(), queue: 'q' }),
-    bff: bffApp({ summarize: {} as never, forwarder: {} as never, product: {} as never, order: {} as never, platform: { ...platform(), health: { required: [] } } as never }),
-  }
+  const apps = routeApps('claims')
   type Hooks = { access?: { scopes?: string[] }; detail?: { hide?: boolean; 'x-access'?: { scopes?: string[] } } } | undefined
   // the storefront's files (hidden from the document, and routed only once bff/web is built) are no API
   const storefrontFiles = (r: { path: string; hooks: unknown }) => r.path === '/*' && (r.hooks as Hooks)?.detail?.hide === true
