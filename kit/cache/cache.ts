@@ -149,7 +149,10 @@ export function createCache({
           .then((value) => {
             if (value !== undefined) {
               const raw = JSON.stringify({ g, v: value } satisfies Entry)
-              client.set(entryKey(ns, variant), raw, { EX: ttlSeconds }).then(() => near?.remember(entryKey(ns, variant), raw), () => {})
+              // held here at once, so that this process' next read is a hit even before Redis has
+              // it (safe: it counts only under generation g); then stored for the other replicas
+              near?.remember(entryKey(ns, variant), raw)
+              client.set(entryKey(ns, variant), raw, { EX: ttlSeconds }).catch(() => {})
             }
             return value
           })
