@@ -25,7 +25,7 @@ beforeAll(async () => {
   hops = await Promise.all([0, 1, 2].map(() => tcpProxy(iso.infra.redisUrl)))
   procs = await Promise.all(hops.map((hop) => spawnService('product', iso.env('product', { REDIS_URL: hop.through(iso.infra.redisUrl) }))))
   replicas = procs.map((p, i) => ({ name: `r${i}`, url: p.url }))
-  admin = await redisAdmin(iso.infra.redisUrl)
+  admin = await redisAdmin(iso.infra.redisUrl, { ownServer: iso.infra.source === 'testcontainers' })
 }, 60_000)
 afterAll(async () => {
   await Promise.all(hops.map((h) => h.restore().catch(() => {})))

@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { createClient } from 'redis'
 
-/** A connection of the test's own to Redis, for the faults an operator can cause there. */
-export async function redisAdmin(url: string) {
+/**
+ * A connection of the test's own to Redis, for the faults an operator can cause there. `ownServer`: the
+ * server was started for this run (testcontainers), so nobody else uses it.
+ */
+export async function redisAdmin(url: string, { ownServer = false }: { ownServer?: boolean } = {}) {
   const redis = createClient({ url })
   await redis.connect()
   const own = await redis.clientId()
@@ -12,12 +15,13 @@ export async function redisAdmin(url: string) {
     /**
      * `CLIENT KILL ID` for every connection this process opened to Redis but its own: the replicas'
      * connections, which all pass through this process's TCP hops (`tcpProxy`). Other users of the
-     * same server keep theirs. Returns how many were killed.
+     * same server keep theirs. On a server of this run's own, every connection but this one: its
+     * published port hides the clients' ports behind Docker's proxy. Returns how many were killed.
      */
     async killProxied(): Promise<number> {
       const ours = localPortsTo(Number(new URL(url).port || 6379))
       const ids = clientList(await redis.sendCommand<string>(['CLIENT', 'LIST']))
-        .filter((c) => c.id !== own && ours.has(c.port))
+        .filter((c) => c.id !== own && (ownServer || ours.has(c.port)))
         .map((c) => c.id)
       for (const id of ids) await redis.sendCommand(['CLIENT', 'KILL', 'ID', String(id)])
       return ids.length
