@@ -79,6 +79,13 @@ export function createRelay({
   let active = false
   let loop: Promise<void> | undefined
   let wake: () => void = () => {}
+  // stop() ends any wait at once, a backoff after a failure included
+  let halt: () => void = () => {}
+  const halted = new Promise<void>((resolve) => (halt = resolve))
+  // whether a batch holds a transaction now (rows taken, being published): stop() waits for that
+  // one, never for a batch still waiting for a connection (a database that refuses them makes
+  // postgres.js back off for up to 20 s; the pool's end, right after, ends that wait)
+  let inTransaction = false
 
   // Rows are deleted and published in one transaction that commits only after the broker
   // confirmed them: a failed publish rolls back and the rows are there for the next try.
@@ -86,25 +93,12 @@ export function createRelay({
   // with the service, before the service has set them (a restart lost its first steps that way)
   const publishBatch = async () => {
     const sent = (await sql.begin(async (tx) => {
-      const rows = await tx<(PublishedEvent & { id: string })[]>`
-        with taken as (
-          delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
-          returning id, event_id, routing_key, payload, headers
-        )
-        select * from taken order by id` // published in the order they were written
-      if (!rows.length) return []
-      const traced = withPublishSpans(rows)
+      inTransaction = true
       try {
-        await bus.publish(traced.map((t) => t.row))
-      } catch (err) {
-        for (const t of traced) t.end(err)
-        throw err
+        return await takeAndPublish(tx)
+      } finally {
+        inTransaction = false
       }
-      for (const t of traced) t.end()
-      const { record } = published()
-      if (record) await record(tx, rows)
-      log.debug('outbox rows published', { rows: rows.length })
-      return rows
     })) as PublishedEvent[]
     if (sent.length)
       try {
@@ -115,6 +109,28 @@ export function createRelay({
     return sent.length
   }
 
+  const takeAndPublish = async (tx: Tx) => {
+    const rows = await tx<(PublishedEvent & { id: string })[]>`
+      with taken as (
+        delete from outbox where id in (select id from outbox order by id limit ${batchSize} for update skip locked)
+        returning id, event_id, routing_key, payload, headers
+      )
+      select * from taken order by id` // published in the order they were written
+    if (!rows.length) return []
+    const traced = withPublishSpans(rows)
+    try {
+      await bus.publish(traced.map((t) => t.row))
+    } catch (err) {
+      for (const t of traced) t.end(err)
+      throw err
+    }
+    for (const t of traced) t.end()
+    const { record } = published()
+    if (record) await record(tx, rows)
+    log.debug('outbox rows published', { rows: rows.length })
+    return rows
+  }
+
   async function run() {
     let failures = 0
     while (active) {
@@ -123,7 +139,8 @@ export function createRelay({
         // after a failure only the backoff timer may wake us, not every new commit
         wake = failures ? () => {} : resolve
         timer = setTimeout(resolve, failures ? Math.min(5000, 100 * 2 ** failures) : pollMs)
-      }).finally(() => clearTimeout(timer))
+      })
+      const waited = Promise.race([idle, halted]).finally(() => clearTimeout(timer))
       try {
         const sent = await publishBatch()
         failures = 0
@@ -133,7 +150,7 @@ export function createRelay({
         if (failures === 1 || failures % 20 === 0) log.warn('outbox relay failed; will retry', { err: String(err), failures })
       }
       if (!active) break
-      await idle
+      await waited
       if (failures) continue
       // a commit woke us: give the commits right behind it a moment to join the same batch
       // (a few ms of latency for far fewer round trips under load)
@@ -149,8 +166,8 @@ export function createRelay({
     },
     async stop() {
       active = false
-      wake()
-      await loop
+      halt()
+      if (inTransaction) await loop
     },
     wake: () => wake(),
   }
