@@ -104,7 +104,7 @@ export type Leases = {
   stop(): void
   /** The holder's part on the wake-up and ack channels: subscribe these once connected. */
   channels: { sync: string; ack: string; onSync(): void; onAck(message: string): void }
-  /** Renews (and settles) now; the timer calls it every quarter lease. Exposed for tests. */
+  /** Renews (and settles) now; the timer calls it every quarter lease after this first one. */
   tick(): Promise<void>
 }
 

@@ -11,7 +11,7 @@ import type { Log } from '../observability/log.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import { withTimeout } from '../core/retry.ts'
 import { createLeases, type LeaseRedis, type LeaseTiming } from './leases.ts'
-import { sentinelOf, type Redis, type RedisSentinelTarget } from './redis.ts'
+import { reconnecting, sentinelOf, type Redis, type RedisSentinelTarget } from './redis.ts'
 
 export type NearCacheLimits = { maxEntries: number; maxBytes: number }
 
@@ -50,10 +50,8 @@ export function createNearCache({
 }) {
   const { url } = redis
   const sentinel = sentinelOf(url)
-  const socket = (reconnect: boolean) => ({
-    connectTimeout: 2000,
-    reconnectStrategy: reconnect ? (retries: number) => Math.min(100 * 2 ** retries, 2000) : (false as const),
-  })
+  // under Sentinel a lost connection is not tried again at the same address: `follow` replaces it
+  const socket = (reconnect: boolean) => (reconnect ? reconnecting : { ...reconnecting, reconnectStrategy: false as const })
   // the tracking connection and the leases' subscriber, to REDIS_URL, or under Sentinel to the
   // master the Sentinels name now (built again whenever they name another, see `follow`)
   const open = (address: string) => ({
@@ -131,7 +129,7 @@ export function createNearCache({
     // Under Sentinel: a pair to the master the Sentinels name, replaced when they name another or
     // it is lost. Memory answers only under a lease renewed on the master (through the service's
     // own connection, which follows it), and a new lease is proven on the tracking connection;
-    // without a lease, reads go to the master through that same connection (`readThrough`).
+    // without a lease, reads go to the master through that same connection (see mGet).
     let master = ''
     const follow = async () => {
       if (closing) return
@@ -140,7 +138,7 @@ export function createNearCache({
       master = now
       const [oldClient, oldSub] = [client, subscriber]
       clear()
-      ;({ client, subscriber } = open(withAuth(url, now)))
+      ;({ client, subscriber } = open(masterUrl(sentinel, now)))
       await Promise.all([shut(oldClient), shut(oldSub)])
       await attach(client, subscriber)
     }
@@ -225,8 +223,8 @@ async function masterOf(target: RedisSentinelTarget): Promise<string> {
   throw new Error('no Sentinel named a master')
 }
 
-/** redis://[user:password@]host:port with the credentials of `url` (a redis-sentinel:// address). */
-function withAuth(url: string, hostPort: string): string {
-  const m = /^redis-sentinel:\/\/(?:([^@/]*)@)?/.exec(url)
-  return `redis://${m?.[1] ? `${m[1]}@` : ''}${hostPort}`
+/** redis://[user:password@]host:port: the master at `hostPort`, asked with the Sentinel target's credentials. */
+function masterUrl(target: RedisSentinelTarget, hostPort: string): string {
+  const auth = target.password === undefined ? '' : `${encodeURIComponent(target.username ?? '')}:${encodeURIComponent(target.password)}@`
+  return `redis://${auth}${hostPort}`
 }

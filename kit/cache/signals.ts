@@ -5,7 +5,7 @@
  */
 import { createClient } from 'redis'
 import type { Log } from '../observability/log.ts'
-import { sentinelOf, type RedisSentinelTarget } from './redis.ts'
+import { reconnecting, sentinelOf, type RedisSentinelTarget } from './redis.ts'
 
 export type Signals = {
   /** Wakes the listeners of these topics on every replica (one message; fire and forget). */
@@ -16,8 +16,6 @@ export type Signals = {
   listening(): boolean
   close(): Promise<void>
 }
-
-const socket = { connectTimeout: 2000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2000) }
 
 /**
  * Signals on one Redis channel (`channel`): each message is the topics it wakes, one per line,
@@ -30,8 +28,8 @@ export function createSignals({ url, sentinel, channel, log }: { url: string; se
   const listeners = new Map<string, Set<() => void>>()
   const wake = (topic: string) => listeners.get(topic)?.forEach((fn) => fn())
   if (sentinel || sentinelOf(url)) return quiet(listeners)
-  const publisher = createClient({ url, disableOfflineQueue: true, socket })
-  const subscriber = createClient({ url, socket })
+  const publisher = createClient({ url, disableOfflineQueue: true, socket: reconnecting })
+  const subscriber = createClient({ url, socket: reconnecting })
   let subscribedOnce = false
   let subscribed = false
   // Redis away is said by the cache's own connection; here it only means: poll
