@@ -62,7 +62,12 @@ export function memoryAlarm(infra: Infra) {
 export function management(iso: Isolated) {
   const api = iso.infra.managementUrl
   if (!api) throw new Error('this needs the RabbitMQ management API (rabbitmq_management)')
-  const { origin, username, password } = new URL(api)
+  return managementApi(api)
+}
+
+/** A management URL (`http://user:password@host:port`) as the origin and the basic auth it takes. */
+export function managementApi(url: string) {
+  const { origin, username, password } = new URL(url)
   const headers = { authorization: `Basic ${btoa(`${decodeURIComponent(username || 'guest')}:${decodeURIComponent(password || 'guest')}`)}` }
   return { origin, headers }
 }

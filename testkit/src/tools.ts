@@ -118,10 +118,10 @@ export async function managementApiFor(file: string): Promise<boolean> {
   const { startInfra } = await import('./infra.ts') // not at the top: the preloaded report needs none of it
   const infra = await startInfra()
   if (!infra.managementUrl) return absent('rabbitmq management API', `the broker from ${infra.source} has no management URL`, file)
-  const { origin, username, password } = new URL(infra.managementUrl)
-  const authorization = `Basic ${btoa(`${decodeURIComponent(username || 'guest')}:${decodeURIComponent(password || 'guest')}`)}`
+  const { managementApi } = await import('./operator.ts')
+  const { origin, headers } = managementApi(infra.managementUrl)
   try {
-    const res = await fetch(`${origin}/api/overview`, { headers: { authorization }, signal: AbortSignal.timeout(5_000) })
+    const res = await fetch(`${origin}/api/overview`, { headers, signal: AbortSignal.timeout(5_000) })
     if (res.ok) return true
     return absent('rabbitmq management API', `${origin}/api/overview answered ${res.status}`, file)
   } catch (e) {
