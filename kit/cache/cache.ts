@@ -4,7 +4,7 @@
  */
 import type { Log } from '../observability/log.ts'
 import type { Metrics } from '../observability/metrics.ts'
-import type { LeaseTiming } from './leases.ts'
+import { leaseTiming, type LeaseTiming } from './leases.ts'
 import { createNearCache, type NearCacheLimits } from './near-cache.ts'
 import { sentinelOf, type Redis } from './redis.ts'
 
@@ -39,7 +39,7 @@ export function createCache({
   log,
   metrics,
   nearLimits = { maxEntries: 0, maxBytes: 0 },
-  lease = { leaseMs: 2000, drift: 0.01, marginMs: 25 },
+  lease = leaseTiming(),
 }: {
   redis: Redis
   prefix: string

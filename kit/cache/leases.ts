@@ -33,6 +33,9 @@ export type LeaseTiming = {
   marginMs: number
 }
 
+/** A lease of `leaseMs`, with the clock rate drift (1%) and margin (25 ms) every lease allows for. */
+export const leaseTiming = (leaseMs = 2000): LeaseTiming => ({ leaseMs, drift: 0.01, marginMs: 25 })
+
 /** Until when (monotonic ms) a holder may answer from memory, for a renewal sent at `sentAt`. */
 export const usableUntil = (sentAt: number, t: LeaseTiming) => sentAt + t.leaseMs * (1 - t.drift) - t.marginMs
 

@@ -4,6 +4,7 @@
  */
 import { Type as t, type Static, type TInteger, type TObject } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { leaseTiming } from '../cache/leases.ts'
 
 /**
  * Reads a service's configuration from an env-like record once: defaults applied, strings
@@ -199,7 +200,7 @@ export const serviceConfig = <B extends Buckets>(c: ServiceVars, queue: string, 
     cachePrefix: c.CACHE_PREFIX,
     cacheTtlSeconds: c.CACHE_TTL_SECONDS,
     nearCache: { maxEntries: c.NEAR_CACHE_MAX_ENTRIES, maxBytes: c.NEAR_CACHE_MAX_BYTES },
-    nearCacheLease: { leaseMs: c.NEAR_CACHE_LEASE_MS, drift: 0.01, marginMs: 25 },
+    nearCacheLease: leaseTiming(c.NEAR_CACHE_LEASE_MS),
     amqpUrl: c.AMQP_URL,
     publishTimeoutMs: c.AMQP_PUBLISH_TIMEOUT_MS,
     consumerRestoreSeconds: c.AMQP_CONSUMER_RESTORE_SECONDS,
